@@ -1,0 +1,104 @@
+/**
+ * The contract between attention and a position method. Core's attention calls the hooks at
+ * fixed points, in the order the encodings are listed; every hook is optional.
+ */
+import type { tf } from '../engine/tf.js';
+import type { Positions } from '../positions/positions.js';
+
+export type AttentionKind = 'softmax' | 'linear';
+
+/** What a hook knows about the attention call it is part of. */
+export interface AttentionContext {
+  readonly queryPositions: Positions;
+  readonly keyPositions: Positions;
+  readonly heads: number;
+  readonly headDim: number;
+  readonly causal: boolean;
+  /** Index of the layer (0-based) whose attention is running. */
+  readonly layer: number;
+  readonly kind: AttentionKind;
+  readonly training: boolean;
+}
+
+/** Sizes an encoding needs to create its parameters, given once by the model that owns it. */
+export interface EncodingBuildSpec {
+  readonly layers: number;
+  readonly heads: number;
+  readonly headDim: number;
+  readonly modelDim: number;
+  /** Longest position the model is trained on (tables of learned absolute encodings). */
+  readonly maxPositions: number;
+  /** Seed for parameter initialisation, so runs are reproducible. */
+  readonly seed: number;
+}
+
+/** Query/key/value heads `[B,H,N,D]`. */
+export interface QKV {
+  q: tf.Tensor4D;
+  k: tf.Tensor4D;
+  v: tf.Tensor4D;
+}
+
+/** Feature-mapped queries/keys for linear attention, split by where they are used (Eq. 19 of RoFormer). */
+export interface LinearFeatures {
+  /** φ(q), φ(k) used in the numerator Σ φ(q)·φ(k) v. */
+  numeratorQ: tf.Tensor4D;
+  numeratorK: tf.Tensor4D;
+  /** φ(q), φ(k) used in the normaliser Σ φ(q)·φ(k). */
+  denominatorQ: tf.Tensor4D;
+  denominatorK: tf.Tensor4D;
+}
+
+export interface PositionEncoding {
+  /** Registry name (`alibi`, `rope`, …). */
+  readonly name: string;
+  /** Attention kinds this encoding works with; others fail at model build with a clear message. */
+  readonly supports: readonly AttentionKind[];
+
+  /** Creates the parameters; called once by the model before the first forward pass. */
+  build?(spec: EncodingBuildSpec): void;
+  /** Learnable parameters by their stable hierarchical names (the safetensors keys). */
+  parameters?(): Record<string, tf.Variable>;
+  /** Frees parameters and caches. */
+  dispose?(): void;
+
+  /** 1. Token embeddings `[B,N,C]` at the model input (absolute tables). */
+  embed?(x: tf.Tensor3D, positions: Positions): tf.Tensor3D;
+  /** 2. What enters the query and key projections `[B,N,C]`; the value projection sees the plain input. */
+  projectionInputs?(
+    xq: tf.Tensor3D,
+    xk: tf.Tensor3D,
+    ctx: AttentionContext,
+  ): { xq: tf.Tensor3D; xk: tf.Tensor3D };
+  /** 3. Transforms projected heads before scores (RoPE, xPos); may transform v too. */
+  queryKey?(qkv: QKV, ctx: AttentionContext): QKV;
+  /**
+   * 4. Additive logits bias broadcastable to `[B,H,Nq,Nk]`, added after q·k/√D. A method whose
+   * paper adds before the scaling divides by √D itself.
+   */
+  scoreBias?(q: tf.Tensor4D, k: tf.Tensor4D, ctx: AttentionContext): tf.Tensor;
+  /** 5. Added to the attention output `[B,H,Nq,D]`, given probabilities `[B,H,Nq,Nk]`. */
+  valueBias?(probs: tf.Tensor4D, ctx: AttentionContext): tf.Tensor4D;
+
+  /** 6a. Linear attention: transform q,k `[B,H,N,D]` before the feature map (SPE). */
+  linearQueryKey?(q: tf.Tensor4D, k: tf.Tensor4D, ctx: AttentionContext): { q: tf.Tensor4D; k: tf.Tensor4D };
+  /** 6b. Linear attention: change the feature-mapped q,k used in numerator and denominator (RoPE Eq. 19). */
+  linearFeatures?(features: LinearFeatures, ctx: AttentionContext): LinearFeatures;
+  /**
+   * 6c. Linear attention: replace the aggregation itself (FFT-based RPE). Returns numerator
+   * `[B,H,Nq,Dv]` and denominator `[B,H,Nq,1]`.
+   */
+  linearAggregate?(
+    features: LinearFeatures,
+    v: tf.Tensor4D,
+    ctx: AttentionContext,
+  ): { numerator: tf.Tensor4D; denominator: tf.Tensor4D };
+}
+
+/** Throws when an encoding is put on an attention kind it does not support. */
+export function assertSupports(encoding: PositionEncoding, kind: AttentionKind): void {
+  if (!encoding.supports.includes(kind))
+    throw new Error(
+      `encoding '${encoding.name}' does not support ${kind} attention; it supports: ${encoding.supports.join(', ')}`,
+    );
+}

@@ -1,0 +1,69 @@
+/**
+ * Encodings are created by name from a plain config: `createEncoding({ name: 'alibi' })`.
+ * Plugin packages register theirs on import; core registers the reference encodings.
+ */
+import { ConfigError, describeField, parseConfig, type ConfigOf, type Schema } from '../config/schema.js';
+import type { AttentionKind, PositionEncoding } from './position-encoding.js';
+
+export interface EncodingConfig {
+  name: string;
+  [field: string]: unknown;
+}
+
+export interface EncodingDefinition<S extends Schema = Schema> {
+  readonly name: string;
+  /** One-line description for `posenc list`. */
+  readonly description: string;
+  /** Citation, e.g. "Press et al. 2022, arXiv 2108.12409". */
+  readonly paper?: string;
+  /** npm package that registers it. */
+  readonly package: string;
+  readonly supports: readonly AttentionKind[];
+  readonly schema: S;
+  create(config: ConfigOf<S>): PositionEncoding;
+}
+
+const definitions = new Map<string, EncodingDefinition>();
+
+export function registerEncoding<S extends Schema>(definition: EncodingDefinition<S>): void {
+  const existing = definitions.get(definition.name);
+  if (existing && existing.package !== definition.package)
+    throw new Error(
+      `encoding '${definition.name}' is already registered by ${existing.package}; ${definition.package} cannot register it again`,
+    );
+  definitions.set(definition.name, definition as unknown as EncodingDefinition);
+}
+
+export function listEncodings(): EncodingDefinition[] {
+  return [...definitions.values()];
+}
+
+export function getEncodingDefinition(name: string): EncodingDefinition {
+  const def = definitions.get(name);
+  if (!def)
+    throw new ConfigError(
+      'encoding',
+      'name',
+      name,
+      `unknown encoding; registered: ${[...definitions.keys()].sort().join(', ') || '(none)'}`,
+    );
+  return def;
+}
+
+/** Validates the config against the encoding's schema and creates it. */
+export function createEncoding(config: EncodingConfig): PositionEncoding {
+  if (config === null || typeof config !== 'object' || typeof config.name !== 'string')
+    throw new ConfigError('encoding', 'name', (config as { name?: unknown } | null)?.name, 'expected an encoding name string');
+  const def = getEncodingDefinition(config.name);
+  const parsed = parseConfig(`encoding '${def.name}'`, def.schema, config, ['name']);
+  return def.create(parsed);
+}
+
+/** Human-readable field list of an encoding's schema (for `--help`). */
+export function describeEncodingConfig(name: string): string[] {
+  const def = getEncodingDefinition(name);
+  return Object.entries(def.schema).map(
+    ([field, spec]) =>
+      `${field}: ${describeField(spec)}${spec.default !== undefined ? ` (default ${JSON.stringify(spec.default)})` : ''}${spec.doc ? ` — ${spec.doc}` : ''}`,
+  );
+}
