@@ -11,14 +11,15 @@ export function installCumsumGradient(tf: typeof tfType): void {
   tf.registerGradient({
     kernelName: 'Cumsum',
     inputsToSave: ['x'],
-    gradFunc: (dy, _saved, attrs) => {
+    gradFunc: (dy, saved, attrs) => {
       const { axis, exclusive, reverse } = attrs as unknown as {
         axis: number;
         exclusive: boolean;
         reverse: boolean;
       };
       const g = Array.isArray(dy) ? dy[0]! : dy;
-      return { x: () => tf.cumsum(g, axis, exclusive, !reverse) };
+      const rank = saved[0]!.rank;
+      return { x: () => tf.cumsum(g, axis < 0 ? axis + rank : axis, exclusive, !reverse) };
     },
   });
 }

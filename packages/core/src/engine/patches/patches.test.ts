@@ -1,0 +1,102 @@
+/**
+ * Each TF.js 4.22 patch with a test that fails without it (the unpatched gradients throw or are
+ * wrong; the checks here compare with values computed independently).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../tf.js';
+import '@tensorflow/tfjs-backend-wasm';
+import { unsortedSegmentSumValues } from './wasm-unsorted-segment-sum.js';
+import { cumsum } from '../../ops/cumsum.js';
+
+/** Gradient of sum(w ⊙ f(x)) by central differences, in float64 over the float32 op. */
+function finiteDifference(f: (x: tf.Tensor) => tf.Tensor, x: number[], shape: number[], w: number[], h = 1e-2): number[] {
+  const value = (xs: number[]) =>
+    tf.tidy(() => tf.sum(tf.mul(f(tf.tensor(xs, shape)), tf.tensor(w, shape))).dataSync()[0]!);
+  return x.map((_, i) => {
+    const plus = x.slice();
+    const minus = x.slice();
+    plus[i]! += h;
+    minus[i]! -= h;
+    return (value(plus) - value(minus)) / (2 * h);
+  });
+}
+
+function randomArray(n: number, seed: number): number[] {
+  let s = seed;
+  return Array.from({ length: n }, () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return (s / 2 ** 31) * 2 - 1;
+  });
+}
+
+describe('Cumsum gradient (all backends)', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  for (const [axis, exclusive, reverse] of [
+    [1, false, false],
+    [0, false, false],
+    [-2, true, false],
+    [1, false, true],
+    [2, true, true],
+  ] as const) {
+    it(`matches finite differences on an inner axis (axis ${axis}, exclusive ${exclusive}, reverse ${reverse})`, () => {
+      const shape = [2, 3, 4];
+      const x = randomArray(24, 7);
+      const w = randomArray(24, 11);
+      const f = (t: tf.Tensor) => cumsum(t, axis, exclusive, reverse);
+      const g = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), tf.tensor(w, shape))))(tf.tensor(x, shape)).arraySync());
+      const expected = finiteDifference(f, x, shape, w);
+      (g as number[][][]).flat(2).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 3));
+    });
+  }
+});
+
+describe('cumsum with a negative axis', () => {
+  it('keeps the shape and equals the positive axis', () => {
+    const x = tf.tensor([1, 2, 3, 4, 5, 6], [2, 3, 1]);
+    const neg = cumsum(x, -2);
+    expect(neg.shape).toEqual([2, 3, 1]);
+    expect(Array.from(neg.dataSync())).toEqual([1, 3, 6, 4, 9, 15]);
+    expect(() => cumsum(x, 3)).toThrow(/axis = 3 is out of range/);
+    tf.dispose([x, neg]);
+  });
+});
+
+describe('comparison ops inside a taped function', () => {
+  it('where(greater(x, 0), x, 0) differentiates like relu', () => {
+    const x = tf.tensor1d([-2, -0.5, 0.5, 3]);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.where(tf.greater(t, 0), t, tf.zerosLike(t))))(x);
+    expect(Array.from(g.dataSync())).toEqual([0, 0, 1, 1]);
+    const gl = tf.grad((t: tf.Tensor) => tf.sum(tf.where(tf.less(t, 0), tf.mul(t, 2), t)))(x);
+    expect(Array.from(gl.dataSync())).toEqual([2, 2, 1, 1]);
+    tf.dispose([x, g, gl]);
+  });
+});
+
+describe('UnsortedSegmentSum on wasm (the gather gradient)', () => {
+  it('the pure kernel sums rows into segments and drops out-of-range ids', () => {
+    const out = new Float32Array(6);
+    unsortedSegmentSumValues([1, 2, 3, 4, 5, 6, 7, 8], [4, 2], [2, 0, 2, 5], 3, out);
+    expect(Array.from(out)).toEqual([3, 4, 0, 0, 6, 8]);
+  });
+
+  it('tf.gather gradient on wasm equals the cpu gradient', async () => {
+    const table = randomArray(5 * 3, 3);
+    const ids = [[4, 0, 4], [1, 1, 2]];
+    const w = randomArray(2 * 3 * 3, 5);
+    const gradOn = async (backend: string) => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const f = (t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor2d(ids, [2, 3], 'int32')), tf.tensor(w, [2, 3, 3])));
+        return Array.from(tf.grad(f)(tf.tensor2d(table, [5, 3])).dataSync());
+      });
+    };
+    const cpu = await gradOn('cpu');
+    const wasm = await gradOn('wasm');
+    expect(wasm.length).toBe(15);
+    wasm.forEach((v, i) => expect(v).toBeCloseTo(cpu[i]!, 5));
+    await tf.setBackend('cpu');
+  });
+});
