@@ -42,6 +42,7 @@ export class ConfigError extends Error {
 
 function show(v: unknown): string {
   if (v === undefined) return 'undefined (missing)';
+  if (typeof v === 'number') return String(v); // JSON would print NaN and Infinity as null
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {

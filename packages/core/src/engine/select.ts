@@ -125,21 +125,28 @@ export interface InitEngineOptions {
 }
 
 /**
+ * Picks and activates an engine now, without caching: what initEngine does once per process.
+ * Exposed for tools and tests that compare engines in one run.
+ */
+export async function selectEngine(options: InitEngineOptions = {}): Promise<EngineChoice> {
+  const env = process.env['POSENC_BACKEND'];
+  const preferred = options.engine ?? (env ? parseEngineName(env) : undefined);
+  const log = options.log === undefined ? (l: string) => process.stderr.write(l + '\n') : options.log;
+  const choice = await choose(preferred);
+  const why = choice.skipped.length
+    ? ` (skipped ${choice.skipped.map((s) => `${s.engine}: ${s.reason}`).join('; ')})`
+    : '';
+  log?.(`[posenc] engine: ${choice.engine}${preferred ? ' (chosen by POSENC_BACKEND or option)' : ''}${why}`);
+  return choice;
+}
+
+/**
  * Selects and activates the engine once per process; later calls return the same choice.
  * The choice is printed once, on stderr, so stdout stays clean for results.
  */
 export function initEngine(options: InitEngineOptions = {}): Promise<EngineChoice> {
   if (!selected) {
-    const env = process.env['POSENC_BACKEND'];
-    const preferred = options.engine ?? (env ? parseEngineName(env) : undefined);
-    const log = options.log === undefined ? (l: string) => process.stderr.write(l + '\n') : options.log;
-    selected = choose(preferred).then((choice) => {
-      const why = choice.skipped.length
-        ? ` (skipped ${choice.skipped.map((s) => `${s.engine}: ${s.reason}`).join('; ')})`
-        : '';
-      log?.(`[posenc] engine: ${choice.engine}${preferred ? ' (POSENC_BACKEND)' : ''}${why}`);
-      return choice;
-    });
+    selected = selectEngine(options);
     selected.catch(() => (selected = undefined));
   }
   return selected;

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { tf } from '../engine/tf.js';
+import { byteTokens, randomWindows, unigramEntropy } from './language-modelling.js';
+
+describe('language-modelling data', () => {
+  it('unigram entropy: log(k) for k equiprobable symbols, 0 for one symbol', () => {
+    expect(unigramEntropy([1, 2, 3, 4, 1, 2, 3, 4])).toBeCloseTo(Math.log(4), 12);
+    expect(unigramEntropy([7, 7, 7])).toBe(0);
+    // p = (3/4, 1/4)
+    expect(unigramEntropy([0, 0, 0, 1])).toBeCloseTo(-(0.75 * Math.log(0.75) + 0.25 * Math.log(0.25)), 12);
+  });
+
+  it('byte tokens are UTF-8', () => {
+    expect(Array.from(byteTokens('aé'))).toEqual([97, 0xc3, 0xa9]);
+  });
+
+  it('windows are contiguous, targets shifted by one, and a pure function of (seed, step)', () => {
+    const tokens = Int32Array.from({ length: 500 }, (_, i) => i % 251);
+    const a = randomWindows(tokens, 4, 16, 3, 10);
+    const b = randomWindows(tokens, 4, 16, 3, 10);
+    const c = randomWindows(tokens, 4, 16, 3, 11);
+    const [ai, at, bi, ci] = [a.inputs, a.targets, b.inputs, c.inputs].map((t) => t.arraySync() as number[][]);
+    expect(ai).toEqual(bi);
+    expect(ai).not.toEqual(ci);
+    ai!.forEach((row, r) => {
+      // The stream counts up modulo 251, so contiguity means each next token is v + 1 (mod 251).
+      row.forEach((v, i) => {
+        expect(at![r]![i]).toBe((v + 1) % 251);
+        if (i > 0) expect(v).toBe((row[i - 1]! + 1) % 251);
+      });
+    });
+    expect(() => randomWindows(tokens.subarray(0, 10), 1, 16, 0, 0)).toThrow(/10 tokens, fewer than length \+ 1 = 17/);
+    tf.dispose([a.inputs, a.targets, b.inputs, b.targets, c.inputs, c.targets]);
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Token streams for language modelling: byte-level tokens, the unigram entropy every model
+ * must beat, and deterministic batches of contiguous windows.
+ */
+import { tf } from '../engine/tf.js';
+import { generatorFor } from './random.js';
+
+/** UTF-8 bytes as token ids in 0…255. */
+export function byteTokens(text: string): Int32Array {
+  return Int32Array.from(new TextEncoder().encode(text));
+}
+
+/**
+ * Entropy of the empirical unigram distribution, in nats per token: the loss of the best model
+ * that ignores context. A model that learned anything from context goes below it.
+ */
+export function unigramEntropy(tokens: ArrayLike<number>): number {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < tokens.length; i++) counts.set(tokens[i]!, (counts.get(tokens[i]!) ?? 0) + 1);
+  let h = 0;
+  for (const c of counts.values()) {
+    const p = c / tokens.length;
+    h -= p * Math.log(p);
+  }
+  return h;
+}
+
+export interface LMBatch {
+  /** `[B,N]` int32 inputs */
+  inputs: tf.Tensor2D;
+  /** `[B,N]` int32 next tokens */
+  targets: tf.Tensor2D;
+  tokens: number;
+}
+
+/**
+ * `batch` windows of `length`+1 tokens at offsets drawn from (seed, step): inputs are the first
+ * `length`, targets the last `length`.
+ */
+export function randomWindows(tokens: Int32Array, batch: number, length: number, seed: number, step: number): LMBatch {
+  if (tokens.length < length + 1)
+    throw new Error(`randomWindows: the text has ${tokens.length} tokens, fewer than length + 1 = ${length + 1}`);
+  const next = generatorFor(seed, step);
+  const inputs = new Int32Array(batch * length);
+  const targets = new Int32Array(batch * length);
+  for (let b = 0; b < batch; b++) {
+    const start = Math.floor(next() * (tokens.length - length));
+    inputs.set(tokens.subarray(start, start + length), b * length);
+    targets.set(tokens.subarray(start + 1, start + length + 1), b * length);
+  }
+  return {
+    inputs: tf.tensor2d(inputs, [batch, length], 'int32'),
+    targets: tf.tensor2d(targets, [batch, length], 'int32'),
+    tokens: batch * length,
+  };
+}
