@@ -25,6 +25,8 @@ export interface LinearAttentionOptions {
   chunkSize?: number;
   /** Added to the normaliser; keeps ReLU features with an all-zero row finite. */
   eps?: number;
+  /** `[B, Nk]`, 1 for real keys and 0 for padding. */
+  keyValid?: tf.Tensor2D;
 }
 
 export function linearAttention(
@@ -44,6 +46,7 @@ export function linearAttention(
     const fk = applyFeatureMap(kIn, options.featureMap ?? 'elu+1');
     let features: LinearFeatures = { numeratorQ: fq, numeratorK: fk, denominatorQ: fq, denominatorK: fk };
     for (const e of encodings) if (e.linearFeatures) features = e.linearFeatures(features, ctx);
+    if (options.keyValid) features = withoutPaddingKeys(features, options.keyValid);
 
     const aggregator = encodings.find((e) => e.linearAggregate);
     const { numerator, denominator } = aggregator
@@ -53,6 +56,19 @@ export function linearAttention(
         : globalAggregate(features, v);
     return tf.div(numerator, tf.add(denominator, eps)) as tf.Tensor4D;
   });
+}
+
+/**
+ * There are no `[Nq,Nk]` logits to mask: zeroing a padding key's features φ(k) removes it
+ * exactly from both Σ φ(k)ᵀv and the normaliser Σ φ(k). Applied after the encodings' hooks.
+ */
+function withoutPaddingKeys(f: LinearFeatures, keyValid: tf.Tensor2D): LinearFeatures {
+  const valid = keyValid.toFloat().expandDims(1).expandDims(3); // [B,1,Nk,1]
+  return {
+    ...f,
+    numeratorK: tf.mul(f.numeratorK, valid) as tf.Tensor4D,
+    denominatorK: tf.mul(f.denominatorK, valid) as tf.Tensor4D,
+  };
 }
 
 /** Non-causal: one sum over all keys, shared by every query. */

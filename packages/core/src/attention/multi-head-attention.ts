@@ -114,11 +114,13 @@ export class MultiHeadAttention {
         heads = r.output;
         probs = r.probs;
       } else {
-        if (call.keyValid) throw new Error(`${this.options.name}: padding masks are not supported by linear attention`);
+        if (call.returnProbs)
+          throw new Error(`${this.options.name}: linear attention forms no attention probabilities; returnProbs needs softmax attention`);
         heads = linearAttention(qkv.q, qkv.k, qkv.v, {
           encodings: call.encodings,
           ctx,
           featureMap: this.options.featureMap,
+          keyValid: call.keyValid,
         });
       }
       const [b, , n, d] = heads.shape;

@@ -5,7 +5,7 @@ import { tf } from '../engine/tf.js';
 import type { AttentionKind, PositionEncoding } from '../encoding/position-encoding.js';
 import { sequencePositions, positionsBatch, positionsLength, type Positions } from '../positions/positions.js';
 import type { FeatureMapName } from '../attention/linear-attention.js';
-import { parseConfig } from '../config/schema.js';
+import { ConfigError, parseConfig } from '../config/schema.js';
 import { collectParameters, Embedding, LayerNorm, Linear, disposeParameters, type Parameters } from '../nn/layers.js';
 import { TransformerLayer, type NormPlacement } from './transformer-layer.js';
 import { buildEncodings, embedPositions, encodingParameters } from './encodings-in-model.js';
@@ -75,7 +75,7 @@ export class DecoderLM {
     this.config = { ...c, ffnDim: c.ffnDim ?? 4 * c.modelDim } as Required<DecoderLMConfig>;
     const { vocabSize, modelDim, layers, heads, ffnDim, norm, attention, featureMap, seed } = this.config;
     if (modelDim % heads !== 0)
-      throw new Error(`DecoderLM: heads = ${heads} must divide modelDim = ${modelDim}`);
+      throw new ConfigError('DecoderLM', 'heads', heads, `must divide modelDim = ${modelDim}`);
     buildEncodings(encodings, attention, {
       layers,
       heads,

@@ -1,0 +1,263 @@
+/**
+ * Vision Transformer (Dosovitskiy et al. 2021; the DeiT recipe of Touvron et al. 2021): images
+ * cut into non-overlapping patches, each flattened and projected linearly, an optional class
+ * token in front, pre-LN layers, a final norm and a linear classifier. Patches carry 2D grid
+ * positions, so a 2D method (iRPE, axial RoPE) sees rows and columns.
+ */
+import { tf } from '../engine/tf.js';
+import type { AttentionKind, PositionEncoding } from '../encoding/position-encoding.js';
+import { disposePositions, gridPositions } from '../positions/positions.js';
+import type { FeatureMapName } from '../attention/linear-attention.js';
+import { ConfigError, parseConfig } from '../config/schema.js';
+import { normalParameter } from '../nn/init.js';
+import {
+  collectParameters,
+  disposeParameters,
+  dropout,
+  LayerNorm,
+  Linear,
+  type Parameters,
+} from '../nn/layers.js';
+import { TransformerLayer } from './transformer-layer.js';
+import { buildEncodings, embedPositions, encodingParameters } from './encodings-in-model.js';
+import { classCrossEntropy } from './encoder.js';
+
+const VIT_SCHEMA = {
+  imageSize: {
+    type: 'number',
+    integer: true,
+    min: 1,
+    default: 224,
+    doc: 'side of the square training images; sets maxPositions for the encodings',
+  },
+  patchSize: { type: 'number', integer: true, min: 1, default: 16 },
+  channels: { type: 'number', integer: true, min: 1, default: 3 },
+  classes: { type: 'number', integer: true, min: 2 },
+  modelDim: { type: 'number', integer: true, min: 1 },
+  layers: { type: 'number', integer: true, min: 1 },
+  heads: { type: 'number', integer: true, min: 1 },
+  ffnDim: { type: 'number', integer: true, min: 1, optional: true, doc: 'default 4·modelDim' },
+  pooling: {
+    type: 'enum',
+    values: ['class', 'mean'],
+    default: 'class',
+    doc: "'class' = a class token in front, read out by the head; 'mean' = no class token, mean over patches",
+  },
+  attention: { type: 'enum', values: ['softmax', 'linear'], default: 'softmax' },
+  featureMap: {
+    type: 'enum',
+    values: ['elu+1', 'relu'],
+    default: 'elu+1',
+    doc: 'linear attention only',
+  },
+  dropout: { type: 'number', min: 0, max: 0.99, default: 0 },
+  seed: { type: 'number', integer: true, min: 0, default: 0 },
+} as const;
+
+export interface ViTConfig {
+  imageSize?: number;
+  patchSize?: number;
+  channels?: number;
+  classes: number;
+  modelDim: number;
+  layers: number;
+  heads: number;
+  ffnDim?: number;
+  pooling?: 'class' | 'mean';
+  attention?: AttentionKind;
+  featureMap?: FeatureMapName;
+  dropout?: number;
+  seed?: number;
+}
+
+export interface ViTCall {
+  training?: boolean;
+  dropoutSeed?: number;
+  /** Attention probabilities per layer (softmax attention only). */
+  returnProbs?: boolean;
+}
+
+export interface ViTForward {
+  /** `[B,K]` */
+  logits: tf.Tensor2D;
+  /** `[B,N,C]` after the final norm; with a class token it is token 0, patches follow row-major. */
+  hidden: tf.Tensor3D;
+  /** Per layer `[B,H,N,N]`, on request. */
+  probs?: tf.Tensor4D[];
+}
+
+/**
+ * Images `[B,H,W,C]` → patches `[B, (H/p)·(W/p), p·p·C]`, row-major over the grid; each patch is
+ * flattened as (row in patch, column in patch, channel). A linear map of these rows equals the
+ * paper's stride-p convolution with an HWIO kernel `[p,p,C,D]` reshaped to `[p·p·C, D]` (the
+ * layout of the official JAX code); PyTorch's OIHW kernels must be permuted to match.
+ */
+export function patchify(images: tf.Tensor4D, patchSize: number): tf.Tensor3D {
+  const [b, h, w, c] = images.shape;
+  if (h % patchSize !== 0 || w % patchSize !== 0)
+    throw new Error(`patchify: image size ${h}×${w} is not a multiple of patchSize = ${patchSize}`);
+  const rows = h / patchSize;
+  const cols = w / patchSize;
+  return tf.tidy(() =>
+    images
+      .reshape([b, rows, patchSize, cols, patchSize, c])
+      .transpose([0, 1, 3, 2, 4, 5])
+      .reshape([b, rows * cols, patchSize * patchSize * c]),
+  ) as tf.Tensor3D;
+}
+
+export class ViT {
+  readonly config: Required<ViTConfig>;
+  readonly layers: TransformerLayer[];
+  private readonly patchEmbedding: Linear;
+  private readonly classToken?: tf.Variable;
+  private readonly finalNorm: LayerNorm;
+  private readonly head: Linear;
+
+  constructor(
+    config: ViTConfig,
+    readonly encodings: readonly PositionEncoding[],
+  ) {
+    const c = parseConfig('ViT', VIT_SCHEMA, config as unknown as Record<string, unknown>);
+    this.config = { ...c, ffnDim: c.ffnDim ?? 4 * c.modelDim } as Required<ViTConfig>;
+    const {
+      imageSize,
+      patchSize,
+      channels,
+      classes,
+      modelDim,
+      layers,
+      heads,
+      ffnDim,
+      attention,
+      featureMap,
+      seed,
+    } = this.config;
+    if (imageSize % patchSize !== 0)
+      throw new ConfigError(
+        'ViT',
+        'imageSize',
+        imageSize,
+        `must be a multiple of patchSize = ${patchSize}`,
+      );
+    if (modelDim % heads !== 0)
+      throw new ConfigError('ViT', 'heads', heads, `must divide modelDim = ${modelDim}`);
+    buildEncodings(encodings, attention, {
+      layers,
+      heads,
+      headDim: modelDim / heads,
+      modelDim,
+      maxPositions: (imageSize / patchSize) ** 2 + this.skipTokens,
+      seed,
+    });
+    this.patchEmbedding = new Linear(
+      'patch_embed.proj',
+      patchSize * patchSize * channels,
+      modelDim,
+      { seed },
+    );
+    // Truncated normal, std 0.02, as timm's ViT that DeiT trains (`trunc_normal_(cls_token, std=.02)`);
+    // the official JAX code starts it at zero.
+    if (this.config.pooling === 'class')
+      this.classToken = normalParameter([1, 1, modelDim], 0.02, seed, 'cls_token');
+    this.layers = Array.from(
+      { length: layers },
+      (_, layer) =>
+        new TransformerLayer({
+          layer,
+          modelDim,
+          heads,
+          ffnDim,
+          norm: 'pre',
+          attention,
+          featureMap,
+          dropout: this.config.dropout,
+          seed,
+        }),
+    );
+    this.finalNorm = new LayerNorm('final_norm', modelDim);
+    this.head = new Linear('head', modelDim, classes, { seed });
+  }
+
+  /** Tokens in front of the patches that have no grid position (the class token). */
+  get skipTokens(): number {
+    return this.config.pooling === 'class' ? 1 : 0;
+  }
+
+  parameters(): Parameters {
+    const modules: { parameters(): Parameters }[] = [this.patchEmbedding];
+    if (this.classToken) modules.push({ parameters: () => ({ cls_token: this.classToken! }) });
+    modules.push(...this.layers, this.finalNorm, this.head);
+    modules.push({ parameters: () => encodingParameters(this.encodings) });
+    return collectParameters(...modules);
+  }
+
+  /**
+   * Logits for images `[B,H,W,C]` (float32). H and W may differ from `imageSize` when the
+   * encodings accept other grid sizes; both must be multiples of the patch size.
+   */
+  forward(images: tf.Tensor4D, call: ViTCall = {}): ViTForward {
+    const { patchSize, channels } = this.config;
+    if (images.rank !== 4 || images.shape[3] !== channels)
+      throw new Error(
+        `ViT: images have shape [${images.shape}], expected [B, H, W, ${channels}] (channels = ${channels})`,
+      );
+    const [b, h, w] = images.shape;
+    if (h % patchSize !== 0 || w % patchSize !== 0)
+      throw new Error(`ViT: image size ${h}×${w} is not a multiple of patchSize = ${patchSize}`);
+    if (call.returnProbs && this.config.attention === 'linear')
+      throw new Error(
+        'ViT: returnProbs needs softmax attention; linear attention forms no [N,N] probabilities',
+      );
+    const positions = gridPositions(b, h / patchSize, w / patchSize, this.skipTokens);
+    // Dropout seeds per call as DecoderLM's: slot i for layer i (which also uses +1), slot L for
+    // the embeddings, so no two masks share a seed.
+    const seedOf = (slot: number) =>
+      call.training && call.dropoutSeed !== undefined
+        ? call.dropoutSeed * 1009 + slot * 7
+        : undefined;
+    try {
+      return tf.tidy(() => {
+        let x = this.patchEmbedding.apply(patchify(images, patchSize)) as tf.Tensor3D;
+        if (this.classToken)
+          x = tf.concat([tf.tile(this.classToken, [b, 1, 1]), x], 1) as tf.Tensor3D;
+        x = embedPositions(x, this.encodings, positions);
+        x = dropout(x, this.config.dropout, seedOf(this.layers.length)) as tf.Tensor3D;
+        const probs: tf.Tensor4D[] = [];
+        this.layers.forEach((layer, i) => {
+          const r = layer.apply(x, {
+            positions,
+            encodings: this.encodings,
+            causal: false,
+            training: call.training,
+            returnProbs: call.returnProbs,
+            dropoutSeed: seedOf(i),
+          });
+          x = r.output;
+          if (r.probs) probs.push(r.probs);
+        });
+        // Norm, then pool: as the official big_vision code (`encoder_norm` before 'tok'/'gap').
+        const hidden = this.finalNorm.apply(x);
+        const pooled = this.classToken
+          ? hidden.slice([0, 0, 0], [-1, 1, -1]).squeeze([1])
+          : tf.mean(hidden, 1);
+        const logits = this.head.apply(pooled);
+        const out: Record<string, tf.Tensor | tf.Tensor[]> = { logits, hidden };
+        if (call.returnProbs) out['probs'] = probs;
+        return out as unknown as tf.TensorContainerObject;
+      }) as unknown as ViTForward;
+    } finally {
+      disposePositions(positions);
+    }
+  }
+
+  /** Mean cross-entropy in nats of the logits against `labels` `[B]` (class ids). */
+  loss(images: tf.Tensor4D, labels: tf.Tensor1D, call: ViTCall = {}): tf.Scalar {
+    return tf.tidy(() => classCrossEntropy(this.forward(images, call).logits, labels));
+  }
+
+  dispose(): void {
+    disposeParameters(this.parameters());
+    for (const e of this.encodings) e.dispose?.();
+  }
+}
