@@ -49,6 +49,13 @@ export interface LinearFeatures {
   denominatorK: tf.Tensor4D;
 }
 
+/**
+ * Conventions every hook follows:
+ * - hooks run inside attention's `tf.tidy`: a constant an encoding caches on first use (a slope
+ *   vector, a bucket table) must be `tf.keep`-ed and freed in `dispose()`, or tidy frees it;
+ * - position tensors may have batch 1 while q/k have batch B (shared positions): broadcast;
+ * - returned tensors are new; inputs are never disposed by a hook.
+ */
 export interface PositionEncoding {
   /** Registry name (`alibi`, `rope`, …). */
   readonly name: string;

@@ -1,0 +1,130 @@
+/**
+ * A learned table of absolute position vectors added to the token embeddings (Gehring et al.
+ * 2017; BERT, GPT-2). Positions are explicit ids, so a fractional or out-of-range id is either
+ * interpolated between neighbouring rows or rejected, never silently truncated.
+ */
+import { tf } from '../engine/tf.js';
+import type { ConfigOf, Schema } from '../config/schema.js';
+import type {
+  AttentionKind,
+  EncodingBuildSpec,
+  PositionEncoding,
+} from '../encoding/position-encoding.js';
+import type { EncodingDefinition } from '../encoding/registry.js';
+import { normalParameter } from '../nn/init.js';
+import { require1D, type Positions } from '../positions/positions.js';
+
+export const POSITION_TABLE_NAME = 'embed.position_table';
+
+export type TableInterpolation = 'linear' | 'none';
+
+/**
+ * Rows of `table` `[T,C]` at `ids` `[B,N]` → `[B,N,C]`, through gathers so gradients reach the
+ * table. `linear`: a fractional id mixes its two neighbouring rows, and ids are clamped to
+ * [0, T−1] first (the end rows extend past the table). `none`: every id must be an integer in
+ * [0, T−1]; the ids are read back to check, and a bad one is named in the error.
+ */
+export function lookupPositionTable(
+  table: tf.Tensor2D,
+  ids: tf.Tensor2D,
+  interpolate: TableInterpolation,
+): tf.Tensor3D {
+  const size = table.shape[0];
+  if (interpolate === 'none') {
+    assertTableIds(ids, size);
+    return tf.tidy(() => tf.gather(table as tf.Tensor, tf.cast(ids, 'int32'))) as tf.Tensor3D;
+  }
+  return tf.tidy(() => {
+    const clamped = tf.clipByValue(ids, 0, size - 1);
+    const lower = tf.floor(clamped);
+    const upper = tf.minimum(tf.add(lower, 1), size - 1);
+    const upperWeight = tf.expandDims(tf.sub(clamped, lower), 2);
+    const lowerRows = tf.gather(table, tf.cast(lower, 'int32'));
+    const upperRows = tf.gather(table, tf.cast(upper, 'int32'));
+    // (1 − w)·lower + w·upper is exactly the lower row at integer ids (w = 0).
+    return tf.add(tf.mul(tf.sub(1, upperWeight), lowerRows), tf.mul(upperWeight, upperRows));
+  }) as tf.Tensor3D;
+}
+
+function assertTableIds(ids: tf.Tensor2D, size: number): void {
+  const values = ids.dataSync();
+  const length = ids.shape[1];
+  values.forEach((position, i) => {
+    const where = `batch ${Math.floor(i / length)}, token ${i % length}`;
+    if (!Number.isInteger(position))
+      throw new Error(
+        `learned position table: position ${position} (${where}) is not an integer; set interpolate: 'linear' to interpolate between rows`,
+      );
+    if (position < 0 || position >= size)
+      throw new Error(
+        `learned position table: position ${position} (${where}) is outside the table of ${size} positions (0…${size - 1}); set interpolate: 'linear' to clamp to the end rows`,
+      );
+  });
+}
+
+export const learnedSchema = {
+  interpolate: {
+    type: 'enum',
+    values: ['linear', 'none'],
+    default: 'linear',
+    doc: "'linear' interpolates fractional positions and clamps out-of-range ones to the end rows; 'none' rejects both",
+  },
+} as const satisfies Schema;
+
+export type LearnedConfig = ConfigOf<typeof learnedSchema>;
+
+export class LearnedAbsoluteEncoding implements PositionEncoding {
+  readonly name = 'learned';
+  readonly supports: readonly AttentionKind[] = ['softmax', 'linear'];
+  private table: tf.Variable<tf.Rank.R2> | undefined;
+
+  constructor(readonly config: LearnedConfig) {}
+
+  /** Creates the `[maxPositions, modelDim]` table; std 0.02 as BERT's `initializer_range`. */
+  build(spec: EncodingBuildSpec): void {
+    this.table?.dispose();
+    this.table = normalParameter(
+      [spec.maxPositions, spec.modelDim],
+      0.02,
+      spec.seed,
+      POSITION_TABLE_NAME,
+    ) as tf.Variable<tf.Rank.R2>;
+  }
+
+  parameters(): Record<string, tf.Variable> {
+    return this.table ? { [POSITION_TABLE_NAME]: this.table } : {};
+  }
+
+  dispose(): void {
+    this.table?.dispose();
+    this.table = undefined;
+  }
+
+  embed(x: tf.Tensor3D, positions: Positions): tf.Tensor3D {
+    if (!this.table)
+      throw new Error('learned position table: build(spec) must be called before embed');
+    const ids = require1D(positions, 'learned position table').ids;
+    const [tableSize, tableDim] = this.table.shape;
+    if (x.shape[2] !== tableDim)
+      throw new Error(
+        `learned position table: embeddings [${x.shape}] have ${x.shape[2]} features, the table [${tableSize}, ${tableDim}] has ${tableDim}`,
+      );
+    if (ids.shape[1] !== x.shape[1] || (ids.shape[0] !== 1 && ids.shape[0] !== x.shape[0]))
+      throw new Error(
+        `learned position table: positions [${ids.shape}] do not fit embeddings [${x.shape}]; expected [${x.shape[0]} or 1, ${x.shape[1]}]`,
+      );
+    const table = this.table;
+    return tf.tidy(() => tf.add(x, lookupPositionTable(table, ids, this.config.interpolate)));
+  }
+}
+
+export const learnedDefinition: EncodingDefinition<typeof learnedSchema> = {
+  name: 'learned',
+  description:
+    'Learned absolute position table added to the token embeddings, interpolated at fractional positions',
+  paper: 'Gehring et al. 2017, arXiv 1705.03122',
+  package: '@posenc/core',
+  supports: ['softmax', 'linear'],
+  schema: learnedSchema,
+  create: (config) => new LearnedAbsoluteEncoding(config),
+};
