@@ -131,7 +131,7 @@ describe('MultiHeadAttention', () => {
     const values = tf.add(tf.matMul(x.reshape([4, 8]), p['a.wv.weight']!), p['a.wv.bias']!);
     const expected = tf.add(tf.matMul(tf.mean(values, 0, true), p['a.wo.weight']!), p['a.wo.bias']!);
     output.arraySync()[0]!.forEach((row) =>
-      row.forEach((v, c) => expect(v).toBeCloseTo(expected.arraySync()[0]![c]!, 5)),
+      row.forEach((v, c) => expect(v).toBeCloseTo((expected.arraySync() as number[][])[0]![c]!, 5)),
     );
   });
 

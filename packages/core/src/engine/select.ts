@@ -90,8 +90,6 @@ async function activate(backend: string): Promise<void> {
   const ok = await tf.setBackend(backend);
   if (!ok) throw new Error(`tf.setBackend('${backend}') returned false`);
   await tf.ready();
-  // Silence TF.js's "install tfjs-node" banner: the engine line below says what runs.
-  tf.env().set('PROD', true);
 }
 
 async function choose(preferred: EngineName | undefined): Promise<EngineChoice> {

@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { installPatches } from './patches/index.js';
 
 installPatches(tf);
+// Production mode silences TF.js's "install tfjs-node" banner; our engine line says what runs.
+tf.env().set('PROD', true);
 
 export { tf };
 export type { Tensor, Variable, Scalar, Rank } from '@tensorflow/tfjs';

@@ -19,12 +19,13 @@ export function normalParameter(shape: number[], std: number, seed: number, name
   return tf.tidy(() => tf.variable(tf.truncatedNormal(shape, 0, std, 'float32', seedFor(seed, name)), true));
 }
 
+// tidy frees the initial value; the variable keeps its own reference to the data.
 export function zerosParameter(shape: number[]): tf.Variable {
-  return tf.variable(tf.zeros(shape), true);
+  return tf.tidy(() => tf.variable(tf.zeros(shape), true));
 }
 
 export function onesParameter(shape: number[]): tf.Variable {
-  return tf.variable(tf.ones(shape), true);
+  return tf.tidy(() => tf.variable(tf.ones(shape), true));
 }
 
 export function uniformParameter(shape: number[], limit: number, seed: number, name: string): tf.Variable {

@@ -1,0 +1,42 @@
+/**
+ * @posenc/core — attention with position hooks, reference encodings, models, trainer and
+ * safetensors I/O for TensorFlow.js. Importing it registers the reference encodings.
+ */
+export { tf } from './engine/tf.js';
+export {
+  initEngine,
+  selectEngine,
+  currentEngine,
+  registerEngineProvider,
+  parseEngineName,
+  ENGINE_NAMES,
+  type EngineName,
+  type EngineChoice,
+  type EngineProvider,
+  type InitEngineOptions,
+} from './engine/select.js';
+export { cumsum } from './ops/cumsum.js';
+
+export * from './positions/positions.js';
+export * from './encoding/position-encoding.js';
+export * from './encoding/registry.js';
+export * from './config/schema.js';
+export * from './encodings/index.js';
+
+export * from './attention/masks.js';
+export * from './attention/softmax-attention.js';
+export * from './attention/linear-attention.js';
+export * from './attention/multi-head-attention.js';
+
+export * from './nn/init.js';
+export * from './nn/layers.js';
+export * from './models/transformer-layer.js';
+export * from './models/encodings-in-model.js';
+export * from './models/decoder-lm.js';
+export * from './models/encoder.js';
+export * from './models/vit.js';
+
+export * from './data/random.js';
+export * from './data/language-modelling.js';
+export * from './training/index.js';
+export * from './io/safetensors.js';
