@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
 import { decodeToFloat32, readSafetensorsFile } from '../io/safetensors.js';
-import { disposePositions, positionsFromIds } from '../positions/positions.js';
+import { disposePositions, positionsFromIds, sequencePositions } from '../positions/positions.js';
 import { goldenPath } from '../testing/golden.js';
 import { sinusoidTable, SinusoidalEncoding } from './sinusoidal.js';
 
@@ -51,6 +51,16 @@ describe('sinusoidTable', () => {
       if (dim % 2 === 1) for (let p = 0; p < rows; p++) expect(actual[p * dim + dim - 1]).toBe(0);
     });
   }
+
+  it('defaults to a table scaled like the token embeddings (0.02), so it does not swamp them', () => {
+    const encoding = new SinusoidalEncoding({ layout: 'interleaved', base: 10000 });
+    const x = tf.zeros([1, 3, 16]) as tf.Tensor3D;
+    const positions = sequencePositions(1, 3);
+    const added = encoding.embed(x, positions).dataSync();
+    const unit = sinusoidTable([0, 1, 2], 16, { layout: 'interleaved' });
+    added.forEach((v, i) => expect(v).toBeCloseTo(unit[i]! * 0.02, 7));
+    tf.dispose([x, positions.ids]);
+  });
 
   it('zeroes the padding row and scales the rest, as fairseq and the scale option do', () => {
     const plain = sinusoidTable([0, 1, 2, 3], 8, { layout: 'fairseq' });

@@ -4,6 +4,7 @@
  * a rounded table row.
  */
 import { tf } from '../engine/tf.js';
+import { EMBEDDING_INIT_STD } from '../nn/init.js';
 import type { ConfigOf, Schema } from '../config/schema.js';
 import type { AttentionKind, PositionEncoding } from '../encoding/position-encoding.js';
 import type { EncodingDefinition } from '../encoding/registry.js';
@@ -90,7 +91,11 @@ export const sinusoidalSchema = {
     doc: "'interleaved' = Vaswani (sin even, cos odd features); 'fairseq' = [sin half | cos half] as fairseq/Shortformer",
   },
   base: { type: 'number', greaterThan: 1, default: 10000, doc: 'wavelength base' },
-  scale: { type: 'number', default: 1, doc: 'multiplies the sinusoids before they are added' },
+  scale: {
+    type: 'number',
+    optional: true,
+    doc: 'multiplies the sinusoids before they are added; default 0.02, the token embeddings\' init std (see SinusoidalEncoding.embed)',
+  },
   paddingIdx: {
     type: 'number',
     integer: true,
@@ -122,7 +127,12 @@ export class SinusoidalEncoding implements PositionEncoding {
     // Read back so the table is computed in float64 (see sinusoidTable); each distinct position
     // is computed once, since batch rows usually share their ids.
     const { values, rowOf } = distinctValues(ids.dataSync(), offset);
-    const table = sinusoidTable(values, dim, this.config);
+    // Unit-amplitude sinusoids swamp token embeddings initialised at std 0.02 (GPT-2 style):
+    // measured on the tiny LM, scale 1 or 1/√C leaves the loss at the unigram entropy after 200
+    // steps while 0.02 learns like no PE. Vaswani (§3.4) and fairseq (embed_scale) balance the
+    // two by scaling the embeddings up by √C instead; pass scale: 1 with such a model.
+    const scale = this.config.scale ?? EMBEDDING_INIT_STD;
+    const table = sinusoidTable(values, dim, { ...this.config, scale });
     return tf.tidy(() => {
       const rows = tf.tensor2d(Float32Array.from(table), [values.length, dim]);
       const encoding = tf.gather(rows, tf.tensor2d(rowOf, [batch, length], 'int32'));

@@ -5,6 +5,12 @@
  */
 import { tf } from '../engine/tf.js';
 
+/**
+ * Initial std of embedding tables and projections in core's models (GPT-2's 0.02). Additive
+ * position tables default to the same scale so that neither signal swamps the other at start.
+ */
+export const EMBEDDING_INIT_STD = 0.02;
+
 /** FNV-1a of the name mixed with the seed: a 31-bit seed for TF.js's random ops. */
 export function seedFor(seed: number, name: string): number {
   let h = 0x811c9dc5 ^ (seed >>> 0);

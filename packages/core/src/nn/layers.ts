@@ -3,7 +3,7 @@
  * hierarchical names (`layers.0.attn.wq.weight`): the names are the safetensors keys.
  */
 import { tf } from '../engine/tf.js';
-import { normalParameter, onesParameter, zerosParameter } from './init.js';
+import { EMBEDDING_INIT_STD, normalParameter, onesParameter, zerosParameter } from './init.js';
 
 export type Parameters = Record<string, tf.Variable>;
 
@@ -34,7 +34,7 @@ export class Linear {
     readonly outFeatures: number,
     options: { bias?: boolean; std?: number; seed: number },
   ) {
-    this.weight = normalParameter([inFeatures, outFeatures], options.std ?? 0.02, options.seed, `${name}.weight`);
+    this.weight = normalParameter([inFeatures, outFeatures], options.std ?? EMBEDDING_INIT_STD, options.seed, `${name}.weight`);
     if (options.bias ?? true) this.bias = zerosParameter([outFeatures]);
   }
 
@@ -92,7 +92,7 @@ export class Embedding {
     readonly dim: number,
     options: { std?: number; seed: number },
   ) {
-    this.weight = normalParameter([count, dim], options.std ?? 0.02, options.seed, `${name}.weight`);
+    this.weight = normalParameter([count, dim], options.std ?? EMBEDDING_INIT_STD, options.seed, `${name}.weight`);
   }
 
   apply(ids: tf.Tensor): tf.Tensor {
