@@ -1,6 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
-import type { AttentionContext, LinearFeatures, PositionEncoding } from '../encoding/position-encoding.js';
+import type {
+  AttentionContext,
+  LinearFeatures,
+  PositionEncoding,
+} from '../encoding/position-encoding.js';
 import { sequencePositions } from '../positions/positions.js';
 import { applyFeatureMap, linearAttention, type FeatureMapName } from './linear-attention.js';
 
@@ -25,7 +29,13 @@ function context(causal: boolean, nq: number, nk: number): AttentionContext {
  * The O(N²) definition: A_ij = φ(q_i)·φ(k_j), masked to j ≤ i + (Nk − Nq) when causal;
  * out_i = Σ_j A_ij v_j / (Σ_j A_ij + eps), evaluated in float64 in plain JS.
  */
-function direct(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, map: FeatureMapName, causal: boolean): number[][][][] {
+function direct(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  map: FeatureMapName,
+  causal: boolean,
+): number[][][][] {
   const fq = applyFeatureMap(q, map).arraySync();
   const fk = applyFeatureMap(k, map).arraySync();
   const vv = v.arraySync();
@@ -76,11 +86,22 @@ describe('linear attention equals the direct O(N²) kernelised attention', () =>
           const ctx = context(causal, nq, nk);
           const expected = tf.tidy(() => direct(q, k, v, map, causal));
           const before = tf.memory().numTensors;
-          const out = linearAttention(q, k, v, { encodings: [], ctx, featureMap: map, chunkSize: chunk });
+          const out = linearAttention(q, k, v, {
+            encodings: [],
+            ctx,
+            featureMap: map,
+            chunkSize: chunk,
+          });
           expectClose(out.arraySync(), expected, 1e-5);
           out.dispose();
           expect(tf.memory().numTensors).toBe(before);
-          tf.dispose([q, k, v, ctx.queryPositions.kind === '1d' ? ctx.queryPositions.ids : [], ctx.keyPositions.kind === '1d' ? ctx.keyPositions.ids : []]);
+          tf.dispose([
+            q,
+            k,
+            v,
+            ctx.queryPositions.kind === '1d' ? ctx.queryPositions.ids : [],
+            ctx.keyPositions.kind === '1d' ? ctx.keyPositions.ids : [],
+          ]);
         });
       }
     }
@@ -91,15 +112,21 @@ describe('linear attention equals the direct O(N²) kernelised attention', () =>
     const v = tf.randomNormal([1, 1, 6, 3], 0, 1, 'float32', 6) as tf.Tensor4D;
     const q0 = Array.from(tf.randomNormal([1, 1, 6, 4], 0, 1, 'float32', 7).dataSync());
     const ctx = context(true, 6, 6);
-    const f = (q: tf.Tensor) => tf.sum(linearAttention(q as tf.Tensor4D, k, v, { encodings: [], ctx, chunkSize: 4 }));
-    const g = tf.grad(f)(tf.tensor4d(q0, [1, 1, 6, 4])).dataSync();
+    const f = (q: tf.Tensor) =>
+      tf.sum(linearAttention(q as tf.Tensor4D, k, v, { encodings: [], ctx, chunkSize: 4 }));
+    const g = tf
+      .grad(f)(tf.tensor4d(q0, [1, 1, 6, 4]))
+      .dataSync();
     const h = 1e-2;
     for (const i of [0, 5, 13, 23]) {
       const plus = q0.slice();
       const minus = q0.slice();
       plus[i]! += h;
       minus[i]! -= h;
-      const fd = (f(tf.tensor4d(plus, [1, 1, 6, 4])).dataSync()[0]! - f(tf.tensor4d(minus, [1, 1, 6, 4])).dataSync()[0]!) / (2 * h);
+      const fd =
+        (f(tf.tensor4d(plus, [1, 1, 6, 4])).dataSync()[0]! -
+          f(tf.tensor4d(minus, [1, 1, 6, 4])).dataSync()[0]!) /
+        (2 * h);
       expect(g[i]).toBeCloseTo(fd, 2);
     }
   });
@@ -111,7 +138,10 @@ describe('linear hooks', () => {
     const doubler: PositionEncoding = {
       name: 'test-doubler',
       supports: ['linear'],
-      linearFeatures: (f: LinearFeatures) => ({ ...f, numeratorK: tf.mul(f.numeratorK, 2) as tf.Tensor4D }),
+      linearFeatures: (f: LinearFeatures) => ({
+        ...f,
+        numeratorK: tf.mul(f.numeratorK, 2) as tf.Tensor4D,
+      }),
     };
     const q = tf.randomNormal([1, 2, 5, 4], 0, 1, 'float32', 8) as tf.Tensor4D;
     const k = tf.randomNormal([1, 2, 5, 4], 0, 1, 'float32', 9) as tf.Tensor4D;
@@ -136,7 +166,11 @@ describe('linear hooks', () => {
     const v = tf.randomNormal([1, 1, 4, 2], 0, 1, 'float32', 13) as tf.Tensor4D;
     const ctx = context(false, 4, 4);
     const hooked = linearAttention(q, k, v, { encodings: [negate], ctx, featureMap: 'relu' });
-    const expected = linearAttention(tf.neg(q) as tf.Tensor4D, tf.neg(k) as tf.Tensor4D, v, { encodings: [], ctx, featureMap: 'relu' });
+    const expected = linearAttention(tf.neg(q) as tf.Tensor4D, tf.neg(k) as tf.Tensor4D, v, {
+      encodings: [],
+      ctx,
+      featureMap: 'relu',
+    });
     expect(tf.sub(hooked, expected).abs().max().dataSync()[0]).toBeLessThan(1e-7);
   });
 });

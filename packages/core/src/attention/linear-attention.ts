@@ -5,7 +5,11 @@
  * is exact, and memory stays O(N·D²/chunk) instead of the O(N·D²) of a full prefix sum.
  */
 import { tf } from '../engine/tf.js';
-import type { AttentionContext, LinearFeatures, PositionEncoding } from '../encoding/position-encoding.js';
+import type {
+  AttentionContext,
+  LinearFeatures,
+  PositionEncoding,
+} from '../encoding/position-encoding.js';
 
 export type FeatureMapName = 'elu+1' | 'relu';
 export type FeatureMap = FeatureMapName | ((x: tf.Tensor4D) => tf.Tensor4D);
@@ -44,7 +48,12 @@ export function linearAttention(
       if (e.linearQueryKey) ({ q: qIn, k: kIn } = e.linearQueryKey(qIn, kIn, ctx));
     const fq = applyFeatureMap(qIn, options.featureMap ?? 'elu+1');
     const fk = applyFeatureMap(kIn, options.featureMap ?? 'elu+1');
-    let features: LinearFeatures = { numeratorQ: fq, numeratorK: fk, denominatorQ: fq, denominatorK: fk };
+    let features: LinearFeatures = {
+      numeratorQ: fq,
+      numeratorK: fk,
+      denominatorQ: fq,
+      denominatorK: fk,
+    };
     for (const e of encodings) if (e.linearFeatures) features = e.linearFeatures(features, ctx);
     if (options.keyValid) features = withoutPaddingKeys(features, options.keyValid);
 
@@ -88,7 +97,9 @@ function causalAggregate(f: LinearFeatures, v: tf.Tensor4D, chunkSize: number) {
   const nq = f.numeratorQ.shape[2];
   const nk = f.numeratorK.shape[2];
   if (nk < nq)
-    throw new Error(`causal linear attention needs at least as many keys as queries; got Nq=${nq}, Nk=${nk}`);
+    throw new Error(
+      `causal linear attention needs at least as many keys as queries; got Nq=${nq}, Nk=${nk}`,
+    );
   const prefix = nk - nq;
   const slice = (t: tf.Tensor4D, start: number, len: number) =>
     t.slice([0, 0, start, 0], [-1, -1, len, -1]) as tf.Tensor4D;
@@ -102,7 +113,9 @@ function causalAggregate(f: LinearFeatures, v: tf.Tensor4D, chunkSize: number) {
       ? tf.matMul(slice(f.numeratorK, 0, prefix), slice(v, 0, prefix), true, false)
       : tf.zeros([b, h, d, dv]);
   let norm: tf.Tensor =
-    prefix > 0 ? tf.sum(slice(f.denominatorK, 0, prefix), 2, true) : tf.zeros([b, h, 1, f.denominatorK.shape[3]]);
+    prefix > 0
+      ? tf.sum(slice(f.denominatorK, 0, prefix), 2, true)
+      : tf.zeros([b, h, 1, f.denominatorK.shape[3]]);
   const numerators: tf.Tensor[] = [];
   const denominators: tf.Tensor[] = [];
   for (let start = 0; start < nq; start += chunkSize) {

@@ -13,7 +13,9 @@ export const MASKED = -1e9;
  */
 export function causalMask(queries: number, keys: number): tf.Tensor2D {
   if (keys < queries)
-    throw new Error(`causal attention needs at least as many keys as queries; got Nq=${queries}, Nk=${keys}`);
+    throw new Error(
+      `causal attention needs at least as many keys as queries; got Nq=${queries}, Nk=${keys}`,
+    );
   return tf.tidy(() => {
     const offset = keys - queries;
     const q = tf.range(0, queries, 1, 'int32').expandDims(1);

@@ -53,7 +53,9 @@ export class MultiHeadAttention {
   constructor(private readonly options: MultiHeadAttentionOptions) {
     const { modelDim, heads, name, seed } = options;
     if (!Number.isInteger(heads) || heads < 1 || modelDim % heads !== 0)
-      throw new Error(`${name}: heads = ${heads} must be a positive integer dividing modelDim = ${modelDim}`);
+      throw new Error(
+        `${name}: heads = ${heads} must be a positive integer dividing modelDim = ${modelDim}`,
+      );
     this.heads = heads;
     this.headDim = modelDim / heads;
     this.kind = options.kind ?? 'softmax';
@@ -115,7 +117,9 @@ export class MultiHeadAttention {
         probs = r.probs;
       } else {
         if (call.returnProbs)
-          throw new Error(`${this.options.name}: linear attention forms no attention probabilities; returnProbs needs softmax attention`);
+          throw new Error(
+            `${this.options.name}: linear attention forms no attention probabilities; returnProbs needs softmax attention`,
+          );
         heads = linearAttention(qkv.q, qkv.k, qkv.v, {
           encodings: call.encodings,
           ctx,

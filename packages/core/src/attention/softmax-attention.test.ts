@@ -24,11 +24,19 @@ function ctxFor(causal: boolean, nq: number, nk: number): AttentionContext {
 }
 
 /** softmax(q·kᵀ/√D + bias + mask)·v written out in plain JS. */
-function reference(q: number[][], k: number[][], v: number[][], bias: (i: number, j: number) => number, visible: (i: number, j: number) => boolean) {
+function reference(
+  q: number[][],
+  k: number[][],
+  v: number[][],
+  bias: (i: number, j: number) => number,
+  visible: (i: number, j: number) => boolean,
+) {
   const d = q[0]!.length;
   return q.map((qi, i) => {
     const logits = k.map((kj, j) =>
-      visible(i, j) ? qi.reduce((s, x, t) => s + x * kj[t]!, 0) / Math.sqrt(d) + bias(i, j) : -Infinity,
+      visible(i, j)
+        ? qi.reduce((s, x, t) => s + x * kj[t]!, 0) / Math.sqrt(d) + bias(i, j)
+        : -Infinity,
     );
     const m = Math.max(...logits);
     const w = logits.map((l) => Math.exp(l - m));
@@ -65,7 +73,11 @@ describe('softmax attention', () => {
       valueBias: (probs) => tf.mul(tf.sum(probs, -1, true), tf.ones([1, 1, 1, 3])) as tf.Tensor4D,
     };
     const ctx = ctxFor(true, nq, nk);
-    const { output, probs } = softmaxAttention(q, k, v, { encodings: [distanceBias], ctx, returnProbs: true });
+    const { output, probs } = softmaxAttention(q, k, v, {
+      encodings: [distanceBias],
+      ctx,
+      returnProbs: true,
+    });
     const ref = reference(
       q.arraySync()[0]![0]!,
       k.arraySync()[0]![0]!,
@@ -76,7 +88,10 @@ describe('softmax attention', () => {
     const got = output.arraySync()[0]![0]!;
     got.forEach((row, i) => row.forEach((x, c) => expect(x).toBeCloseTo(ref[i]![c]!, 5)));
     expect(probs!.shape).toEqual([1, 1, nq, nk]);
-    probs!.sum(-1).dataSync().forEach((s) => expect(s).toBeCloseTo(1, 6));
+    probs!
+      .sum(-1)
+      .dataSync()
+      .forEach((s) => expect(s).toBeCloseTo(1, 6));
   });
 
   it('padding keys get no weight', () => {
@@ -102,9 +117,18 @@ describe('MultiHeadAttention', () => {
       projectionInputs: (xq, xk) => (calls.push('projectionInputs'), { xq, xk }),
       queryKey: (qkv) => (calls.push('queryKey'), qkv),
       scoreBias: (q) => (calls.push('scoreBias'), tf.zeros([1, 1, q.shape[2], q.shape[2]])),
-      valueBias: (probs) => (calls.push('valueBias'), tf.zeros([probs.shape[0], probs.shape[1], probs.shape[2], 4]) as tf.Tensor4D),
+      valueBias: (probs) => (
+        calls.push('valueBias'),
+        tf.zeros([probs.shape[0], probs.shape[1], probs.shape[2], 4]) as tf.Tensor4D
+      ),
     };
-    const mha = new MultiHeadAttention({ name: 'layers.0.attn', modelDim: 8, heads: 2, layer: 0, seed: 1 });
+    const mha = new MultiHeadAttention({
+      name: 'layers.0.attn',
+      modelDim: 8,
+      heads: 2,
+      layer: 0,
+      seed: 1,
+    });
     mha.apply(tf.randomNormal([1, 3, 8], 0, 1, 'float32', 7) as tf.Tensor3D, {
       positions: sequencePositions(1, 3),
       encodings: [recorder],
@@ -112,7 +136,9 @@ describe('MultiHeadAttention', () => {
     });
     expect(calls).toEqual(['projectionInputs', 'queryKey', 'scoreBias', 'valueBias']);
     expect(Object.keys(mha.parameters()).sort()).toEqual(
-      ['wk', 'wo', 'wq', 'wv'].flatMap((w) => [`layers.0.attn.${w}.bias`, `layers.0.attn.${w}.weight`]).sort(),
+      ['wk', 'wo', 'wq', 'wv']
+        .flatMap((w) => [`layers.0.attn.${w}.bias`, `layers.0.attn.${w}.weight`])
+        .sort(),
     );
   });
 
@@ -126,28 +152,50 @@ describe('MultiHeadAttention', () => {
     };
     const mha = new MultiHeadAttention({ name: 'a', modelDim: 8, heads: 2, layer: 0, seed: 2 });
     const x = tf.randomNormal([1, 4, 8], 0, 1, 'float32', 8) as tf.Tensor3D;
-    const { output } = mha.apply(x, { positions: sequencePositions(1, 4), encodings: [zeroQK], causal: false });
+    const { output } = mha.apply(x, {
+      positions: sequencePositions(1, 4),
+      encodings: [zeroQK],
+      causal: false,
+    });
     const p = mha.parameters();
     const values = tf.add(tf.matMul(x.reshape([4, 8]), p['a.wv.weight']!), p['a.wv.bias']!);
-    const expected = tf.add(tf.matMul(tf.mean(values, 0, true), p['a.wo.weight']!), p['a.wo.bias']!);
-    output.arraySync()[0]!.forEach((row) =>
-      row.forEach((v, c) => expect(v).toBeCloseTo((expected.arraySync() as number[][])[0]![c]!, 5)),
+    const expected = tf.add(
+      tf.matMul(tf.mean(values, 0, true), p['a.wo.weight']!),
+      p['a.wo.bias']!,
     );
+    output
+      .arraySync()[0]!
+      .forEach((row) =>
+        row.forEach((v, c) =>
+          expect(v).toBeCloseTo((expected.arraySync() as number[][])[0]![c]!, 5),
+        ),
+      );
   });
 
   it('an encoding that does not support the attention kind fails with a clear message', () => {
-    const mha = new MultiHeadAttention({ name: 'a', modelDim: 8, heads: 2, layer: 0, seed: 1, kind: 'linear' });
+    const mha = new MultiHeadAttention({
+      name: 'a',
+      modelDim: 8,
+      heads: 2,
+      layer: 0,
+      seed: 1,
+      kind: 'linear',
+    });
     const only: PositionEncoding = { name: 'softmax-only', supports: ['softmax'] };
     const x = tf.zeros([1, 2, 8]) as tf.Tensor3D;
-    expect(() => mha.apply(x, { positions: sequencePositions(1, 2), encodings: [only], causal: true })).toThrow(
-      "encoding 'softmax-only' does not support linear attention; it supports: softmax",
-    );
+    expect(() =>
+      mha.apply(x, { positions: sequencePositions(1, 2), encodings: [only], causal: true }),
+    ).toThrow("encoding 'softmax-only' does not support linear attention; it supports: softmax");
   });
 
   it('keys with positions of their own (a cache) are attended with the causal prefix visible', () => {
     const mha = new MultiHeadAttention({ name: 'a', modelDim: 8, heads: 2, layer: 0, seed: 3 });
     const full = tf.randomNormal([2, 6, 8], 0, 1, 'float32', 9) as tf.Tensor3D;
-    const whole = mha.apply(full, { positions: sequencePositions(2, 6), encodings: [], causal: true }).output;
+    const whole = mha.apply(full, {
+      positions: sequencePositions(2, 6),
+      encodings: [],
+      causal: true,
+    }).output;
     const tail = mha.apply(full.slice([0, 4, 0], [-1, 2, -1]) as tf.Tensor3D, {
       positions: sequencePositions(2, 2, 4),
       keyInput: full,
@@ -155,7 +203,11 @@ describe('MultiHeadAttention', () => {
       encodings: [],
       causal: true,
     }).output;
-    const diff = tf.sub(whole.slice([0, 4, 0], [-1, 2, -1]), tail).abs().max().dataSync()[0]!;
+    const diff = tf
+      .sub(whole.slice([0, 4, 0], [-1, 2, -1]), tail)
+      .abs()
+      .max()
+      .dataSync()[0]!;
     expect(diff).toBeLessThan(1e-5);
   });
 
@@ -164,7 +216,12 @@ describe('MultiHeadAttention', () => {
     const x = tf.randomNormal([2, 5, 8]) as tf.Tensor3D;
     const positions = sequencePositions(2, 5);
     const before = tf.memory().numTensors;
-    const { output, probs } = mha.apply(x, { positions, encodings: [], causal: true, returnProbs: true });
+    const { output, probs } = mha.apply(x, {
+      positions,
+      encodings: [],
+      causal: true,
+      returnProbs: true,
+    });
     tf.dispose([output, probs!]);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -11,8 +11,16 @@ const schema = {
 
 describe('parseConfig', () => {
   it('fills defaults and keeps given values', () => {
-    expect(parseConfig('x', schema, { heads: 4 })).toEqual({ heads: 4, base: 10000, variant: 'causal', learn: false });
-    expect(parseConfig('x', schema, { heads: 2, scale: 0.5, variant: 'symmetric' })).toMatchObject({ scale: 0.5, variant: 'symmetric' });
+    expect(parseConfig('x', schema, { heads: 4 })).toEqual({
+      heads: 4,
+      base: 10000,
+      variant: 'causal',
+      learn: false,
+    });
+    expect(parseConfig('x', schema, { heads: 2, scale: 0.5, variant: 'symmetric' })).toMatchObject({
+      scale: 0.5,
+      variant: 'symmetric',
+    });
   });
 
   it.each([
@@ -21,9 +29,15 @@ describe('parseConfig', () => {
     [{ heads: '4' }, `x: field 'heads' = "4" is not allowed; expected an integer ≥ 1`],
     [{}, "x: field 'heads' = undefined (missing) is not allowed; required: an integer ≥ 1"],
     [{ heads: 1, base: 1 }, "x: field 'base' = 1 is not allowed; expected a finite number > 1"],
-    [{ heads: 1, variant: 'both' }, `x: field 'variant' = "both" is not allowed; expected one of "causal", "symmetric"`],
+    [
+      { heads: 1, variant: 'both' },
+      `x: field 'variant' = "both" is not allowed; expected one of "causal", "symmetric"`,
+    ],
     [{ heads: 1, learn: 1 }, "x: field 'learn' = 1 is not allowed; expected true or false"],
-    [{ heads: 1, haeds: 2 }, "x: field 'haeds' = 2 is not allowed; unknown field; allowed fields: heads, base, variant, scale, learn"],
+    [
+      { heads: 1, haeds: 2 },
+      "x: field 'haeds' = 2 is not allowed; unknown field; allowed fields: heads, base, variant, scale, learn",
+    ],
     [{ heads: Number.NaN }, "x: field 'heads' = NaN is not allowed; expected an integer ≥ 1"],
   ])('rejects %j with a message naming field, value and what is allowed', (input, message) => {
     expect(() => parseConfig('x', schema, input as Record<string, unknown>)).toThrow(message);

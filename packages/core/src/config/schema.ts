@@ -4,7 +4,16 @@
  */
 
 export type FieldSpec =
-  | { type: 'number'; integer?: boolean; min?: number; max?: number; greaterThan?: number; default?: number; optional?: boolean; doc?: string }
+  | {
+      type: 'number';
+      integer?: boolean;
+      min?: number;
+      max?: number;
+      greaterThan?: number;
+      default?: number;
+      optional?: boolean;
+      doc?: string;
+    }
   | { type: 'boolean'; default?: boolean; optional?: boolean; doc?: string }
   | { type: 'enum'; values: readonly string[]; default?: string; optional?: boolean; doc?: string }
   | { type: 'string'; default?: string; optional?: boolean; doc?: string };
@@ -19,7 +28,11 @@ type FieldValue<F extends FieldSpec> = F extends { type: 'number' }
       ? V
       : string;
 
-type IsRequired<F> = F extends { default: unknown } ? true : F extends { optional: true } ? false : true;
+type IsRequired<F> = F extends { default: unknown }
+  ? true
+  : F extends { optional: true }
+    ? false
+    : true;
 
 /** The parsed config type: fields with defaults or required fields are present; optional ones may be undefined. */
 export type ConfigOf<S extends Schema> = {
@@ -94,7 +107,8 @@ export function parseConfig<S extends Schema>(
     const raw = input[field];
     if (raw === undefined) {
       if (spec.default !== undefined) out[field] = spec.default;
-      else if (!spec.optional) throw new ConfigError(owner, field, raw, `required: ${describeField(spec)}`);
+      else if (!spec.optional)
+        throw new ConfigError(owner, field, raw, `required: ${describeField(spec)}`);
       continue;
     }
     if (!fieldAccepts(spec, raw))

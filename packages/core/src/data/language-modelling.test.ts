@@ -7,7 +7,10 @@ describe('language-modelling data', () => {
     expect(unigramEntropy([1, 2, 3, 4, 1, 2, 3, 4])).toBeCloseTo(Math.log(4), 12);
     expect(unigramEntropy([7, 7, 7])).toBe(0);
     // p = (3/4, 1/4)
-    expect(unigramEntropy([0, 0, 0, 1])).toBeCloseTo(-(0.75 * Math.log(0.75) + 0.25 * Math.log(0.25)), 12);
+    expect(unigramEntropy([0, 0, 0, 1])).toBeCloseTo(
+      -(0.75 * Math.log(0.75) + 0.25 * Math.log(0.25)),
+      12,
+    );
   });
 
   it('byte tokens are UTF-8', () => {
@@ -19,7 +22,9 @@ describe('language-modelling data', () => {
     const a = randomWindows(tokens, 4, 16, 3, 10);
     const b = randomWindows(tokens, 4, 16, 3, 10);
     const c = randomWindows(tokens, 4, 16, 3, 11);
-    const [ai, at, bi, ci] = [a.inputs, a.targets, b.inputs, c.inputs].map((t) => t.arraySync() as number[][]);
+    const [ai, at, bi, ci] = [a.inputs, a.targets, b.inputs, c.inputs].map(
+      (t) => t.arraySync() as number[][],
+    );
     expect(ai).toEqual(bi);
     expect(ai).not.toEqual(ci);
     ai!.forEach((row, r) => {
@@ -29,7 +34,9 @@ describe('language-modelling data', () => {
         if (i > 0) expect(v).toBe((row[i - 1]! + 1) % 251);
       });
     });
-    expect(() => randomWindows(tokens.subarray(0, 10), 1, 16, 0, 0)).toThrow(/10 tokens, fewer than length \+ 1 = 17/);
+    expect(() => randomWindows(tokens.subarray(0, 10), 1, 16, 0, 0)).toThrow(
+      /10 tokens, fewer than length \+ 1 = 17/,
+    );
     tf.dispose([a.inputs, a.targets, b.inputs, b.targets, c.inputs, c.targets]);
   });
 });

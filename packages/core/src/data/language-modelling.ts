@@ -37,9 +37,17 @@ export interface LMBatch {
  * `batch` windows of `length`+1 tokens at offsets drawn from (seed, step): inputs are the first
  * `length`, targets the last `length`.
  */
-export function randomWindows(tokens: Int32Array, batch: number, length: number, seed: number, step: number): LMBatch {
+export function randomWindows(
+  tokens: Int32Array,
+  batch: number,
+  length: number,
+  seed: number,
+  step: number,
+): LMBatch {
   if (tokens.length < length + 1)
-    throw new Error(`randomWindows: the text has ${tokens.length} tokens, fewer than length + 1 = ${length + 1}`);
+    throw new Error(
+      `randomWindows: the text has ${tokens.length} tokens, fewer than length + 1 = ${length + 1}`,
+    );
   const next = generatorFor(seed, step);
   const inputs = new Int32Array(batch * length);
   const targets = new Int32Array(batch * length);

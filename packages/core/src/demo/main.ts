@@ -22,7 +22,8 @@ function fail(message: string): never {
 
 function positiveInt(field: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) fail(`--${field} = ${JSON.stringify(value)} is not allowed; expected an integer ≥ 1`);
+  if (!Number.isInteger(n) || n < 1)
+    fail(`--${field} = ${JSON.stringify(value)} is not allowed; expected an integer ≥ 1`);
   return n;
 }
 
@@ -46,11 +47,14 @@ async function main(): Promise<void> {
   }
   const steps = positiveInt('steps', values.steps);
   const seed = Number(values.seed);
-  if (!Number.isInteger(seed) || seed < 0) fail(`--seed = ${JSON.stringify(values.seed)} is not allowed; expected an integer ≥ 0`);
+  if (!Number.isInteger(seed) || seed < 0)
+    fail(`--seed = ${JSON.stringify(values.seed)} is not allowed; expected an integer ≥ 0`);
   const names = values.encodings.split(',').filter(Boolean);
   for (const n of names)
     if (!REFERENCE_ENCODING_NAMES.includes(n))
-      fail(`--encodings: '${n}' is not a reference encoding; allowed: ${REFERENCE_ENCODING_NAMES.join(', ')}`);
+      fail(
+        `--encodings: '${n}' is not a reference encoding; allowed: ${REFERENCE_ENCODING_NAMES.join(', ')}`,
+      );
 
   await initEngine();
   const text = sotuText(1790, 1800);
@@ -77,15 +81,33 @@ async function main(): Promise<void> {
 /** Loss (nats/byte, mean over the preceding window of steps) per encoding, every 10% of training. */
 function printCurves(results: TinyLMResult[], steps: number, bytes: number): void {
   const entropy = results[0]!.unigramEntropy;
-  const points = Array.from({ length: 10 }, (_, i) => Math.max(1, Math.round(((i + 1) * steps) / 10)));
+  const points = Array.from({ length: 10 }, (_, i) =>
+    Math.max(1, Math.round(((i + 1) * steps) / 10)),
+  );
   const window = Math.max(1, Math.round(steps / 20));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const out: string[] = [];
-  out.push(`\nTraining loss, nats per byte (text: ${bytes} bytes, unigram entropy ${entropy.toFixed(3)})\n`);
+  out.push(
+    `\nTraining loss, nats per byte (text: ${bytes} bytes, unigram entropy ${entropy.toFixed(3)})\n`,
+  );
   out.push(['step'.padStart(6), ...results.map((r) => r.encoding.padStart(18))].join(''));
   for (const p of points)
-    out.push([String(p).padStart(6), ...results.map((r) => mean(r.losses.slice(Math.max(0, p - window), p)).toFixed(3).padStart(18))].join(''));
-  out.push(['tok/s'.padStart(6), ...results.map((r) => String(Math.round(r.tokensPerSecond)).padStart(18))].join(''));
+    out.push(
+      [
+        String(p).padStart(6),
+        ...results.map((r) =>
+          mean(r.losses.slice(Math.max(0, p - window), p))
+            .toFixed(3)
+            .padStart(18),
+        ),
+      ].join(''),
+    );
+  out.push(
+    [
+      'tok/s'.padStart(6),
+      ...results.map((r) => String(Math.round(r.tokensPerSecond)).padStart(18)),
+    ].join(''),
+  );
   process.stdout.write(out.join('\n') + '\n');
 }
 

@@ -17,6 +17,7 @@ export function sotuText(fromYear: number, toYear: number): string {
       return year >= fromYear && year <= toYear;
     })
     .sort();
-  if (files.length === 0) throw new Error(`sotuText: no address between ${fromYear} and ${toYear} in ${dataDir}`);
+  if (files.length === 0)
+    throw new Error(`sotuText: no address between ${fromYear} and ${toYear} in ${dataDir}`);
   return files.map((f) => readFileSync(join(dataDir, f), 'utf8').trim()).join('\n\n');
 }

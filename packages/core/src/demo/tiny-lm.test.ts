@@ -23,7 +23,14 @@ beforeAll(async () => {
 describe('tiny LM learns with every reference encoding', () => {
   for (const name of REFERENCE_ENCODING_NAMES) {
     it(`${name}: final loss well below the unigram entropy`, async () => {
-      const r = await trainTinyLM({ encoding: { name }, text, steps: STEPS, batch: 8, length: 64, seed: 1 });
+      const r = await trainTinyLM({
+        encoding: { name },
+        text,
+        steps: STEPS,
+        batch: 8,
+        length: 64,
+        seed: 1,
+      });
       const final = r.losses.slice(-20).reduce((a, b) => a + b, 0) / 20;
       expect(r.losses).toHaveLength(STEPS);
       expect(r.losses.every(Number.isFinite)).toBe(true);

@@ -45,7 +45,11 @@ export async function trainTinyLM(options: TinyLMOptions): Promise<TinyLMResult>
       batchAt: (step) => randomWindows(tokens, batch, length, seed, step),
       loss: (b) => model.loss(b.inputs, b.targets),
       optimizer: { lr: 3e-3, weightDecay: 0.01 },
-      schedule: { kind: 'cosine', warmupSteps: Math.min(30, Math.floor(steps / 10)), minLrRatio: 0.1 },
+      schedule: {
+        kind: 'cosine',
+        warmupSteps: Math.min(30, Math.floor(steps / 10)),
+        minLrRatio: 0.1,
+      },
       clipNorm: 1,
       onProgress: (e) => {
         tokensPerSecond = e.tokensPerSecond ?? 0;

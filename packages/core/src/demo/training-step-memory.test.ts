@@ -16,19 +16,23 @@ beforeAll(async () => {
 });
 
 describe('a training step leaks no tensors', () => {
-  const tokens = byteTokens('Fellow-Citizens of the Senate and House of Representatives. '.repeat(20));
+  const tokens = byteTokens(
+    'Fellow-Citizens of the Senate and House of Representatives. '.repeat(20),
+  );
   for (const name of REFERENCE_ENCODING_NAMES) {
     it(name, async () => {
       const before = tf.memory().numTensors;
-      const model = new DecoderLM({ vocabSize: 256, modelDim: 32, layers: 2, heads: 4, maxPositions: 16, dropout: 0.1 }, [
-        createEncoding({ name }),
-      ]);
+      const model = new DecoderLM(
+        { vocabSize: 256, modelDim: 32, layers: 2, heads: 4, maxPositions: 16, dropout: 0.1 },
+        [createEncoding({ name })],
+      );
       const parameters = model.parameters();
       const trainer = await Trainer.create({
         parameters,
         steps: 4,
         batchAt: (step) => randomWindows(tokens, 4, 16, 0, step),
-        loss: (b, ctx) => model.loss(b.inputs, b.targets, { training: true, dropoutSeed: ctx.seed }),
+        loss: (b, ctx) =>
+          model.loss(b.inputs, b.targets, { training: true, dropoutSeed: ctx.seed }),
         clipNorm: 1,
       });
       await trainer.runStep(); // creates the optimizer's two moments per parameter

@@ -88,7 +88,11 @@ export interface PositionEncoding {
   valueBias?(probs: tf.Tensor4D, ctx: AttentionContext): tf.Tensor4D;
 
   /** 6a. Linear attention: transform q,k `[B,H,N,D]` before the feature map (SPE). */
-  linearQueryKey?(q: tf.Tensor4D, k: tf.Tensor4D, ctx: AttentionContext): { q: tf.Tensor4D; k: tf.Tensor4D };
+  linearQueryKey?(
+    q: tf.Tensor4D,
+    k: tf.Tensor4D,
+    ctx: AttentionContext,
+  ): { q: tf.Tensor4D; k: tf.Tensor4D };
   /** 6b. Linear attention: change the feature-mapped q,k used in numerator and denominator (RoPE Eq. 19). */
   linearFeatures?(features: LinearFeatures, ctx: AttentionContext): LinearFeatures;
   /**

@@ -2,7 +2,13 @@
  * Encodings are created by name from a plain config: `createEncoding({ name: 'alibi' })`.
  * Plugin packages register theirs on import; core registers the reference encodings.
  */
-import { ConfigError, describeField, parseConfig, type ConfigOf, type Schema } from '../config/schema.js';
+import {
+  ConfigError,
+  describeField,
+  parseConfig,
+  type ConfigOf,
+  type Schema,
+} from '../config/schema.js';
 import type { AttentionKind, PositionEncoding } from './position-encoding.js';
 
 export interface EncodingConfig {
@@ -53,7 +59,12 @@ export function getEncodingDefinition(name: string): EncodingDefinition {
 /** Validates the config against the encoding's schema and creates it. */
 export function createEncoding(config: EncodingConfig): PositionEncoding {
   if (config === null || typeof config !== 'object' || typeof config.name !== 'string')
-    throw new ConfigError('encoding', 'name', (config as { name?: unknown } | null)?.name, 'expected an encoding name string');
+    throw new ConfigError(
+      'encoding',
+      'name',
+      (config as { name?: unknown } | null)?.name,
+      'expected an encoding name string',
+    );
   const def = getEncodingDefinition(config.name);
   const parsed = parseConfig(`encoding '${def.name}'`, def.schema, config, ['name']);
   return def.create(parsed);

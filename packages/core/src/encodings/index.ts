@@ -34,7 +34,8 @@ export const REFERENCE_ENCODING_NAMES: readonly string[] = REFERENCE_DEFINITIONS
 
 /** Registers the seven reference encodings; safe to call again (same package re-registers). */
 export function registerReferenceEncodings(): void {
-  for (const definition of REFERENCE_DEFINITIONS) registerEncoding(definition as Parameters<typeof registerEncoding>[0]);
+  for (const definition of REFERENCE_DEFINITIONS)
+    registerEncoding(definition as Parameters<typeof registerEncoding>[0]);
 }
 
 registerReferenceEncodings();

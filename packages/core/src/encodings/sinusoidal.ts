@@ -94,7 +94,7 @@ export const sinusoidalSchema = {
   scale: {
     type: 'number',
     optional: true,
-    doc: 'multiplies the sinusoids before they are added; default 0.02, the token embeddings\' init std (see SinusoidalEncoding.embed)',
+    doc: "multiplies the sinusoids before they are added; default 0.02, the token embeddings' init std (see SinusoidalEncoding.embed)",
   },
   paddingIdx: {
     type: 'number',

@@ -3,8 +3,13 @@ import { tf } from './tf.js';
 import { parseEngineName, registerEngineProvider, selectEngine } from './select.js';
 
 const lines: string[] = [];
-const canLoad = (pkg: string) => import(pkg).then(() => true, () => false);
-const nativeTensorflow = (await canLoad('@tensorflow/tfjs-node-gpu')) || (await canLoad('@tensorflow/tfjs-node'));
+const canLoad = (pkg: string) =>
+  import(pkg).then(
+    () => true,
+    () => false,
+  );
+const nativeTensorflow =
+  (await canLoad('@tensorflow/tfjs-node-gpu')) || (await canLoad('@tensorflow/tfjs-node'));
 const log = (l: string) => lines.push(l);
 
 afterEach(() => {
@@ -22,7 +27,9 @@ describe('engine selection', () => {
   });
 
   it('a bad POSENC_BACKEND names the value and the allowed engines', () => {
-    expect(() => parseEngineName('gpu')).toThrow('POSENC_BACKEND="gpu" is not an engine; allowed: tensorflow, kernels, wasm, cpu');
+    expect(() => parseEngineName('gpu')).toThrow(
+      'POSENC_BACKEND="gpu" is not an engine; allowed: tensorflow, kernels, wasm, cpu',
+    );
   });
 
   it('falls back past engines that cannot load, saying why in one line', async () => {
@@ -34,22 +41,29 @@ describe('engine selection', () => {
     });
     const choice = await selectEngine({ log });
     expect(choice.skipped.map((s) => s.engine)).toContain('kernels');
-    expect(choice.skipped.find((s) => s.engine === 'kernels')!.reason).toBe('onnxruntime-node could not load on this platform');
+    expect(choice.skipped.find((s) => s.engine === 'kernels')!.reason).toBe(
+      'onnxruntime-node could not load on this platform',
+    );
     expect(['tensorflow', 'wasm', 'cpu']).toContain(choice.engine);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('kernels: onnxruntime-node could not load on this platform');
   });
 
   // Where tfjs-node installs it comes first; everywhere else a loadable fast engine wins.
-  it.skipIf(nativeTensorflow)('uses a registered fast engine before wasm when it loads', async () => {
-    tf.registerBackend('test-fast', () => tf.findBackendFactory('cpu')!());
-    registerEngineProvider({ name: 'kernels', load: async () => 'test-fast' });
-    const choice = await selectEngine({ log });
-    expect(choice.engine).toBe('kernels');
-    expect(tf.getBackend()).toBe('test-fast');
-  });
+  it.skipIf(nativeTensorflow)(
+    'uses a registered fast engine before wasm when it loads',
+    async () => {
+      tf.registerBackend('test-fast', () => tf.findBackendFactory('cpu')!());
+      registerEngineProvider({ name: 'kernels', load: async () => 'test-fast' });
+      const choice = await selectEngine({ log });
+      expect(choice.engine).toBe('kernels');
+      expect(tf.getBackend()).toBe('test-fast');
+    },
+  );
 
   it('an engine asked for by name that cannot load is an error, not a silent fallback', async () => {
-    await expect(selectEngine({ engine: 'tensorflow', log })).rejects.toThrow(/POSENC_BACKEND=tensorflow cannot be used here/);
+    await expect(selectEngine({ engine: 'tensorflow', log })).rejects.toThrow(
+      /POSENC_BACKEND=tensorflow cannot be used here/,
+    );
   });
 });

@@ -129,12 +129,15 @@ export interface InitEngineOptions {
 export async function selectEngine(options: InitEngineOptions = {}): Promise<EngineChoice> {
   const env = process.env['POSENC_BACKEND'];
   const preferred = options.engine ?? (env ? parseEngineName(env) : undefined);
-  const log = options.log === undefined ? (l: string) => process.stderr.write(l + '\n') : options.log;
+  const log =
+    options.log === undefined ? (l: string) => process.stderr.write(l + '\n') : options.log;
   const choice = await choose(preferred);
   const why = choice.skipped.length
     ? ` (skipped ${choice.skipped.map((s) => `${s.engine}: ${s.reason}`).join('; ')})`
     : '';
-  log?.(`[posenc] engine: ${choice.engine}${preferred ? ' (chosen by POSENC_BACKEND or option)' : ''}${why}`);
+  log?.(
+    `[posenc] engine: ${choice.engine}${preferred ? ' (chosen by POSENC_BACKEND or option)' : ''}${why}`,
+  );
   return choice;
 }
 

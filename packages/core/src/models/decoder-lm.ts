@@ -2,42 +2,42 @@
  * A decoder-only language model (GPT-style) whose position method is a list of encodings.
  */
 import { tf } from '../engine/tf.js';
-import type { AttentionKind, PositionEncoding } from '../encoding/position-encoding.js';
-import { sequencePositions, positionsBatch, positionsLength, type Positions } from '../positions/positions.js';
-import type { FeatureMapName } from '../attention/linear-attention.js';
-import { ConfigError, parseConfig } from '../config/schema.js';
-import { collectParameters, Embedding, LayerNorm, Linear, disposeParameters, type Parameters } from '../nn/layers.js';
+import type { PositionEncoding } from '../encoding/position-encoding.js';
+import {
+  sequencePositions,
+  positionsBatch,
+  positionsLength,
+  type Positions,
+} from '../positions/positions.js';
+import {
+  collectParameters,
+  Embedding,
+  LayerNorm,
+  Linear,
+  disposeParameters,
+  type Parameters,
+} from '../nn/layers.js';
 import { TransformerLayer, type NormPlacement } from './transformer-layer.js';
 import { buildEncodings, embedPositions, encodingParameters } from './encodings-in-model.js';
+import {
+  parseTransformerConfig,
+  TRANSFORMER_FIELDS,
+  type TransformerConfig,
+} from './transformer-config.js';
 
 const DECODER_SCHEMA = {
+  ...TRANSFORMER_FIELDS,
   vocabSize: { type: 'number', integer: true, min: 1 },
-  modelDim: { type: 'number', integer: true, min: 1 },
-  layers: { type: 'number', integer: true, min: 1 },
-  heads: { type: 'number', integer: true, min: 1 },
-  ffnDim: { type: 'number', integer: true, min: 1, optional: true, doc: 'default 4·modelDim' },
   maxPositions: { type: 'number', integer: true, min: 1, default: 1024 },
   norm: { type: 'enum', values: ['pre', 'post'], default: 'pre' },
-  attention: { type: 'enum', values: ['softmax', 'linear'], default: 'softmax' },
-  featureMap: { type: 'enum', values: ['elu+1', 'relu'], default: 'elu+1', doc: 'linear attention only' },
   tieEmbeddings: { type: 'boolean', default: true },
-  dropout: { type: 'number', min: 0, max: 0.99, default: 0 },
-  seed: { type: 'number', integer: true, min: 0, default: 0 },
 } as const;
 
-export interface DecoderLMConfig {
+export interface DecoderLMConfig extends TransformerConfig {
   vocabSize: number;
-  modelDim: number;
-  layers: number;
-  heads: number;
-  ffnDim?: number;
   maxPositions?: number;
   norm?: NormPlacement;
-  attention?: AttentionKind;
-  featureMap?: FeatureMapName;
   tieEmbeddings?: boolean;
-  dropout?: number;
-  seed?: number;
 }
 
 export interface DecoderForward {
@@ -71,11 +71,13 @@ export class DecoderLM {
     config: DecoderLMConfig,
     readonly encodings: readonly PositionEncoding[],
   ) {
-    const c = parseConfig('DecoderLM', DECODER_SCHEMA, config as unknown as Record<string, unknown>);
-    this.config = { ...c, ffnDim: c.ffnDim ?? 4 * c.modelDim } as Required<DecoderLMConfig>;
-    const { vocabSize, modelDim, layers, heads, ffnDim, norm, attention, featureMap, seed } = this.config;
-    if (modelDim % heads !== 0)
-      throw new ConfigError('DecoderLM', 'heads', heads, `must divide modelDim = ${modelDim}`);
+    this.config = parseTransformerConfig(
+      'DecoderLM',
+      DECODER_SCHEMA,
+      config,
+    ) as Required<DecoderLMConfig>;
+    const { vocabSize, modelDim, layers, heads, ffnDim, norm, attention, featureMap, seed } =
+      this.config;
     buildEncodings(encodings, attention, {
       layers,
       heads,
@@ -88,10 +90,21 @@ export class DecoderLM {
     this.layers = Array.from(
       { length: layers },
       (_, layer) =>
-        new TransformerLayer({ layer, modelDim, heads, ffnDim, norm, attention, featureMap, dropout: this.config.dropout, seed }),
+        new TransformerLayer({
+          layer,
+          modelDim,
+          heads,
+          ffnDim,
+          norm,
+          attention,
+          featureMap,
+          dropout: this.config.dropout,
+          seed,
+        }),
     );
     if (norm === 'pre') this.finalNorm = new LayerNorm('final_norm', modelDim);
-    if (!this.config.tieEmbeddings) this.head = new Linear('lm_head', modelDim, vocabSize, { bias: false, seed });
+    if (!this.config.tieEmbeddings)
+      this.head = new Linear('lm_head', modelDim, vocabSize, { bias: false, seed });
   }
 
   parameters(): Parameters {
@@ -108,18 +121,29 @@ export class DecoderLM {
     const ownPositions = call.positions ? undefined : sequencePositions(b, n);
     const positions = call.positions ?? ownPositions!;
     if (positionsBatch(positions) !== b || positionsLength(positions) !== n)
-      throw new Error(`DecoderLM: positions describe [${positionsBatch(positions)}, ${positionsLength(positions)}] tokens, input is [${b}, ${n}]`);
+      throw new Error(
+        `DecoderLM: positions describe [${positionsBatch(positions)}, ${positionsLength(positions)}] tokens, input is [${b}, ${n}]`,
+      );
     if (call.memories && call.memories.length !== this.layers.length)
-      throw new Error(`DecoderLM: memories has ${call.memories.length} entries, expected one per layer (${this.layers.length})`);
+      throw new Error(
+        `DecoderLM: memories has ${call.memories.length} entries, expected one per layer (${this.layers.length})`,
+      );
     if (call.memories && !call.memoryPositions)
       throw new Error('DecoderLM: memories were given without memoryPositions');
     try {
       return tf.tidy(() => {
         const keyPositions =
           call.memoryPositions && positions.kind === '1d' && call.memoryPositions.kind === '1d'
-            ? { kind: '1d' as const, ids: tf.concat([call.memoryPositions.ids, positions.ids], 1) as tf.Tensor2D }
+            ? {
+                kind: '1d' as const,
+                ids: tf.concat([call.memoryPositions.ids, positions.ids], 1) as tf.Tensor2D,
+              }
             : undefined;
-        let h = embedPositions(this.tokenEmbedding.apply(tokens) as tf.Tensor3D, this.encodings, positions);
+        let h = embedPositions(
+          this.tokenEmbedding.apply(tokens) as tf.Tensor3D,
+          this.encodings,
+          positions,
+        );
         const keySources: tf.Tensor3D[] = [];
         const probs: tf.Tensor4D[] = [];
         this.layers.forEach((layer, i) => {
@@ -131,7 +155,8 @@ export class DecoderLM {
             causal: true,
             training: call.training,
             returnProbs: call.returnProbs,
-            dropoutSeed: call.dropoutSeed === undefined ? undefined : call.dropoutSeed * 1009 + i * 7,
+            dropoutSeed:
+              call.dropoutSeed === undefined ? undefined : call.dropoutSeed * 1009 + i * 7,
           });
           h = r.output;
           keySources.push(r.keySource);
@@ -140,7 +165,9 @@ export class DecoderLM {
         if (this.finalNorm) h = this.finalNorm.apply(h);
         const logits = this.head
           ? (this.head.apply(h) as tf.Tensor3D)
-          : (tf.matMul(h.reshape([b * n, -1]), this.tokenEmbedding.weight, false, true).reshape([b, n, -1]) as tf.Tensor3D);
+          : (tf
+              .matMul(h.reshape([b * n, -1]), this.tokenEmbedding.weight, false, true)
+              .reshape([b, n, -1]) as tf.Tensor3D);
         const out: Record<string, tf.Tensor | tf.Tensor[]> = { logits, keySources };
         if (call.returnProbs) out['probs'] = probs;
         return out as unknown as tf.TensorContainerObject;
@@ -154,7 +181,11 @@ export class DecoderLM {
    * Mean next-token cross-entropy in nats over the tokens where `lossMask` is 1 (all when absent).
    * `targets` `[B,N]` are the tokens that follow `tokens`.
    */
-  loss(tokens: tf.Tensor2D, targets: tf.Tensor2D, call: DecoderCall & { lossMask?: tf.Tensor2D } = {}): tf.Scalar {
+  loss(
+    tokens: tf.Tensor2D,
+    targets: tf.Tensor2D,
+    call: DecoderCall & { lossMask?: tf.Tensor2D } = {},
+  ): tf.Scalar {
     return tf.tidy(() => {
       const { logits } = this.forward(tokens, call);
       return tokenCrossEntropy(logits, targets, call.lossMask);
@@ -177,7 +208,11 @@ export function tokenNll(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor2D
 }
 
 /** Mean NLL over masked tokens. */
-export function tokenCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, mask?: tf.Tensor2D): tf.Scalar {
+export function tokenCrossEntropy(
+  logits: tf.Tensor3D,
+  targets: tf.Tensor2D,
+  mask?: tf.Tensor2D,
+): tf.Scalar {
   return tf.tidy(() => {
     const nll = tokenNll(logits, targets);
     if (!mask) return tf.mean(nll) as tf.Scalar;

@@ -4,16 +4,15 @@
  * classification and extractive spans (SQuAD).
  */
 import { tf } from '../engine/tf.js';
-import type { AttentionKind, PositionEncoding } from '../encoding/position-encoding.js';
+import type { PositionEncoding } from '../encoding/position-encoding.js';
 import {
   sequencePositions,
   positionsBatch,
   positionsLength,
   type Positions,
 } from '../positions/positions.js';
-import type { FeatureMapName } from '../attention/linear-attention.js';
 import { MASKED } from '../attention/masks.js';
-import { ConfigError, parseConfig } from '../config/schema.js';
+import { parseConfig } from '../config/schema.js';
 import {
   collectParameters,
   disposeParameters,
@@ -25,14 +24,16 @@ import {
 } from '../nn/layers.js';
 import { TransformerLayer, type NormPlacement } from './transformer-layer.js';
 import { buildEncodings, embedPositions, encodingParameters } from './encodings-in-model.js';
+import {
+  parseTransformerConfig,
+  TRANSFORMER_FIELDS,
+  type TransformerConfig,
+} from './transformer-config.js';
 import { tokenNll } from './decoder-lm.js';
 
 const ENCODER_SCHEMA = {
+  ...TRANSFORMER_FIELDS,
   vocabSize: { type: 'number', integer: true, min: 1 },
-  modelDim: { type: 'number', integer: true, min: 1 },
-  layers: { type: 'number', integer: true, min: 1 },
-  heads: { type: 'number', integer: true, min: 1 },
-  ffnDim: { type: 'number', integer: true, min: 1, optional: true, doc: 'default 4·modelDim' },
   maxPositions: { type: 'number', integer: true, min: 1, default: 512 },
   typeVocabSize: {
     type: 'number',
@@ -42,30 +43,13 @@ const ENCODER_SCHEMA = {
     doc: 'token-type (segment) embeddings; 0 = none, BERT uses 2',
   },
   norm: { type: 'enum', values: ['pre', 'post'], default: 'post' },
-  attention: { type: 'enum', values: ['softmax', 'linear'], default: 'softmax' },
-  featureMap: {
-    type: 'enum',
-    values: ['elu+1', 'relu'],
-    default: 'elu+1',
-    doc: 'linear attention only',
-  },
-  dropout: { type: 'number', min: 0, max: 0.99, default: 0 },
-  seed: { type: 'number', integer: true, min: 0, default: 0 },
 } as const;
 
-export interface EncoderConfig {
+export interface EncoderConfig extends TransformerConfig {
   vocabSize: number;
-  modelDim: number;
-  layers: number;
-  heads: number;
-  ffnDim?: number;
   maxPositions?: number;
   typeVocabSize?: number;
   norm?: NormPlacement;
-  attention?: AttentionKind;
-  featureMap?: FeatureMapName;
-  dropout?: number;
-  seed?: number;
 }
 
 export interface EncoderCall {
@@ -102,8 +86,11 @@ export class Encoder {
     config: EncoderConfig,
     readonly encodings: readonly PositionEncoding[],
   ) {
-    const c = parseConfig('Encoder', ENCODER_SCHEMA, config as unknown as Record<string, unknown>);
-    this.config = { ...c, ffnDim: c.ffnDim ?? 4 * c.modelDim } as Required<EncoderConfig>;
+    this.config = parseTransformerConfig(
+      'Encoder',
+      ENCODER_SCHEMA,
+      config,
+    ) as Required<EncoderConfig>;
     const {
       vocabSize,
       typeVocabSize,
@@ -116,8 +103,6 @@ export class Encoder {
       featureMap,
       seed,
     } = this.config;
-    if (modelDim % heads !== 0)
-      throw new ConfigError('Encoder', 'heads', heads, `must divide modelDim = ${modelDim}`);
     buildEncodings(encodings, attention, {
       layers,
       heads,

@@ -25,7 +25,8 @@ export function encodingParameters(encodings: readonly PositionEncoding[]): Para
   const out: Parameters = {};
   for (const e of encodings) {
     for (const [name, v] of Object.entries(e.parameters?.() ?? {})) {
-      if (name in out) throw new Error(`encodings '${e.name}' and another both own a parameter named '${name}'`);
+      if (name in out)
+        throw new Error(`encodings '${e.name}' and another both own a parameter named '${name}'`);
       out[name] = v;
     }
   }

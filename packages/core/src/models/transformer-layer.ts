@@ -7,7 +7,15 @@ import { tf } from '../engine/tf.js';
 import { MultiHeadAttention, type AttentionCall } from '../attention/multi-head-attention.js';
 import type { FeatureMap } from '../attention/linear-attention.js';
 import type { AttentionKind } from '../encoding/position-encoding.js';
-import { activate, collectParameters, dropout, LayerNorm, Linear, type Activation, type Parameters } from '../nn/layers.js';
+import {
+  activate,
+  collectParameters,
+  dropout,
+  LayerNorm,
+  Linear,
+  type Activation,
+  type Parameters,
+} from '../nn/layers.js';
 
 export type NormPlacement = 'pre' | 'post';
 
@@ -82,7 +90,9 @@ export class TransformerLayer {
     return tf.tidy(() => {
       const pre = this.options.norm === 'pre';
       const keySource = pre ? this.norm1.apply(x) : x;
-      const keyInput = call.memory ? (tf.concat([call.memory, keySource], 1) as tf.Tensor3D) : undefined;
+      const keyInput = call.memory
+        ? (tf.concat([call.memory, keySource], 1) as tf.Tensor3D)
+        : undefined;
       const attn = this.attention.apply(keySource, { ...call, keyInput });
       const attnOut = dropout(attn.output, rate, seed);
       let h: tf.Tensor;

@@ -5,10 +5,9 @@
  * positions, so a 2D method (iRPE, axial RoPE) sees rows and columns.
  */
 import { tf } from '../engine/tf.js';
-import type { AttentionKind, PositionEncoding } from '../encoding/position-encoding.js';
+import type { PositionEncoding } from '../encoding/position-encoding.js';
 import { disposePositions, gridPositions } from '../positions/positions.js';
-import type { FeatureMapName } from '../attention/linear-attention.js';
-import { ConfigError, parseConfig } from '../config/schema.js';
+import { ConfigError } from '../config/schema.js';
 import { normalParameter } from '../nn/init.js';
 import {
   collectParameters,
@@ -20,9 +19,15 @@ import {
 } from '../nn/layers.js';
 import { TransformerLayer } from './transformer-layer.js';
 import { buildEncodings, embedPositions, encodingParameters } from './encodings-in-model.js';
+import {
+  parseTransformerConfig,
+  TRANSFORMER_FIELDS,
+  type TransformerConfig,
+} from './transformer-config.js';
 import { classCrossEntropy } from './encoder.js';
 
 const VIT_SCHEMA = {
+  ...TRANSFORMER_FIELDS,
   imageSize: {
     type: 'number',
     integer: true,
@@ -33,41 +38,20 @@ const VIT_SCHEMA = {
   patchSize: { type: 'number', integer: true, min: 1, default: 16 },
   channels: { type: 'number', integer: true, min: 1, default: 3 },
   classes: { type: 'number', integer: true, min: 2 },
-  modelDim: { type: 'number', integer: true, min: 1 },
-  layers: { type: 'number', integer: true, min: 1 },
-  heads: { type: 'number', integer: true, min: 1 },
-  ffnDim: { type: 'number', integer: true, min: 1, optional: true, doc: 'default 4·modelDim' },
   pooling: {
     type: 'enum',
     values: ['class', 'mean'],
     default: 'class',
     doc: "'class' = a class token in front, read out by the head; 'mean' = no class token, mean over patches",
   },
-  attention: { type: 'enum', values: ['softmax', 'linear'], default: 'softmax' },
-  featureMap: {
-    type: 'enum',
-    values: ['elu+1', 'relu'],
-    default: 'elu+1',
-    doc: 'linear attention only',
-  },
-  dropout: { type: 'number', min: 0, max: 0.99, default: 0 },
-  seed: { type: 'number', integer: true, min: 0, default: 0 },
 } as const;
 
-export interface ViTConfig {
+export interface ViTConfig extends TransformerConfig {
   imageSize?: number;
   patchSize?: number;
   channels?: number;
   classes: number;
-  modelDim: number;
-  layers: number;
-  heads: number;
-  ffnDim?: number;
   pooling?: 'class' | 'mean';
-  attention?: AttentionKind;
-  featureMap?: FeatureMapName;
-  dropout?: number;
-  seed?: number;
 }
 
 export interface ViTCall {
@@ -118,8 +102,7 @@ export class ViT {
     config: ViTConfig,
     readonly encodings: readonly PositionEncoding[],
   ) {
-    const c = parseConfig('ViT', VIT_SCHEMA, config as unknown as Record<string, unknown>);
-    this.config = { ...c, ffnDim: c.ffnDim ?? 4 * c.modelDim } as Required<ViTConfig>;
+    this.config = parseTransformerConfig('ViT', VIT_SCHEMA, config) as Required<ViTConfig>;
     const {
       imageSize,
       patchSize,
@@ -140,8 +123,6 @@ export class ViT {
         imageSize,
         `must be a multiple of patchSize = ${patchSize}`,
       );
-    if (modelDim % heads !== 0)
-      throw new ConfigError('ViT', 'heads', heads, `must divide modelDim = ${modelDim}`);
     buildEncodings(encodings, attention, {
       layers,
       heads,

@@ -21,8 +21,15 @@ export function seedFor(seed: number, name: string): number {
   return (h >>> 1) & 0x7fffffff;
 }
 
-export function normalParameter(shape: number[], std: number, seed: number, name: string): tf.Variable {
-  return tf.tidy(() => tf.variable(tf.truncatedNormal(shape, 0, std, 'float32', seedFor(seed, name)), true));
+export function normalParameter(
+  shape: number[],
+  std: number,
+  seed: number,
+  name: string,
+): tf.Variable {
+  return tf.tidy(() =>
+    tf.variable(tf.truncatedNormal(shape, 0, std, 'float32', seedFor(seed, name)), true),
+  );
 }
 
 // tidy frees the initial value; the variable keeps its own reference to the data.
@@ -34,6 +41,13 @@ export function onesParameter(shape: number[]): tf.Variable {
   return tf.tidy(() => tf.variable(tf.ones(shape), true));
 }
 
-export function uniformParameter(shape: number[], limit: number, seed: number, name: string): tf.Variable {
-  return tf.tidy(() => tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seedFor(seed, name)), true));
+export function uniformParameter(
+  shape: number[],
+  limit: number,
+  seed: number,
+  name: string,
+): tf.Variable {
+  return tf.tidy(() =>
+    tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seedFor(seed, name)), true),
+  );
 }

@@ -34,7 +34,12 @@ export class Linear {
     readonly outFeatures: number,
     options: { bias?: boolean; std?: number; seed: number },
   ) {
-    this.weight = normalParameter([inFeatures, outFeatures], options.std ?? EMBEDDING_INIT_STD, options.seed, `${name}.weight`);
+    this.weight = normalParameter(
+      [inFeatures, outFeatures],
+      options.std ?? EMBEDDING_INIT_STD,
+      options.seed,
+      `${name}.weight`,
+    );
     if (options.bias ?? true) this.bias = zerosParameter([outFeatures]);
   }
 
@@ -73,7 +78,10 @@ export class LayerNorm {
   apply<T extends tf.Tensor>(x: T): T {
     return tf.tidy(() => {
       const { mean, variance } = tf.moments(x, -1, true);
-      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps))), this.weight), this.bias);
+      return tf.add(
+        tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps))), this.weight),
+        this.bias,
+      );
     }) as T;
   }
 
@@ -92,7 +100,12 @@ export class Embedding {
     readonly dim: number,
     options: { std?: number; seed: number },
   ) {
-    this.weight = normalParameter([count, dim], options.std ?? EMBEDDING_INIT_STD, options.seed, `${name}.weight`);
+    this.weight = normalParameter(
+      [count, dim],
+      options.std ?? EMBEDDING_INIT_STD,
+      options.seed,
+      `${name}.weight`,
+    );
   }
 
   apply(ids: tf.Tensor): tf.Tensor {

@@ -8,6 +8,8 @@ import { tf } from '../engine/tf.js';
 export function cumsum(x: tf.Tensor, axis = 0, exclusive = false, reverse = false): tf.Tensor {
   const rank = x.rank;
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank)
-    throw new Error(`cumsum: axis = ${axis} is out of range for a rank-${rank} tensor; allowed −${rank}…${rank - 1}`);
+    throw new Error(
+      `cumsum: axis = ${axis} is out of range for a rank-${rank} tensor; allowed −${rank}…${rank - 1}`,
+    );
   return tf.cumsum(x, axis < 0 ? axis + rank : axis, exclusive, reverse);
 }

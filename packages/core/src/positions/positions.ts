@@ -65,14 +65,27 @@ export function positionsFromIds(ids: number[][] | tf.Tensor2D): SequencePositio
 /**
  * Row-major grid positions for `height × width` patches after `skip` leading tokens.
  */
-export function gridPositions(batch: number, height: number, width: number, skip = 0): GridPositions {
+export function gridPositions(
+  batch: number,
+  height: number,
+  width: number,
+  skip = 0,
+): GridPositions {
   assertNonNegativeInt('batch', batch);
   assertNonNegativeInt('height', height);
   assertNonNegativeInt('width', width);
   assertNonNegativeInt('skip', skip);
   const [rows, cols] = tf.tidy(() => {
-    const r = tf.range(0, height, 1, 'float32').reshape([height, 1]).tile([1, width]).reshape([1, -1]);
-    const c = tf.range(0, width, 1, 'float32').reshape([1, width]).tile([height, 1]).reshape([1, -1]);
+    const r = tf
+      .range(0, height, 1, 'float32')
+      .reshape([height, 1])
+      .tile([1, width])
+      .reshape([1, -1]);
+    const c = tf
+      .range(0, width, 1, 'float32')
+      .reshape([1, width])
+      .tile([height, 1])
+      .reshape([1, -1]);
     return [r.tile([batch, 1]), c.tile([batch, 1])] as tf.Tensor2D[];
   });
   return { kind: '2d', rows: rows!, cols: cols!, skip, height, width };

@@ -9,7 +9,13 @@ import { unsortedSegmentSumValues } from './wasm-unsorted-segment-sum.js';
 import { cumsum } from '../../ops/cumsum.js';
 
 /** Gradient of sum(w ⊙ f(x)) by central differences, in float64 over the float32 op. */
-function finiteDifference(f: (x: tf.Tensor) => tf.Tensor, x: number[], shape: number[], w: number[], h = 1e-2): number[] {
+function finiteDifference(
+  f: (x: tf.Tensor) => tf.Tensor,
+  x: number[],
+  shape: number[],
+  w: number[],
+  h = 1e-2,
+): number[] {
   const value = (xs: number[]) =>
     tf.tidy(() => tf.sum(tf.mul(f(tf.tensor(xs, shape)), tf.tensor(w, shape))).dataSync()[0]!);
   return x.map((_, i) => {
@@ -46,7 +52,11 @@ describe('Cumsum gradient (all backends)', () => {
       const x = randomArray(24, 7);
       const w = randomArray(24, 11);
       const f = (t: tf.Tensor) => cumsum(t, axis, exclusive, reverse);
-      const g = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), tf.tensor(w, shape))))(tf.tensor(x, shape)).arraySync());
+      const g = tf.tidy(() =>
+        tf
+          .grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), tf.tensor(w, shape))))(tf.tensor(x, shape))
+          .arraySync(),
+      );
       const expected = finiteDifference(f, x, shape, w);
       (g as number[][][]).flat(2).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 3));
     });
@@ -84,13 +94,21 @@ describe('UnsortedSegmentSum on wasm (the gather gradient)', () => {
 
   it('tf.gather gradient on wasm equals the cpu gradient', async () => {
     const table = randomArray(5 * 3, 3);
-    const ids = [[4, 0, 4], [1, 1, 2]];
+    const ids = [
+      [4, 0, 4],
+      [1, 1, 2],
+    ];
     const w = randomArray(2 * 3 * 3, 5);
     const gradOn = async (backend: string) => {
       await tf.setBackend(backend);
       return tf.tidy(() => {
-        const f = (t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor2d(ids, [2, 3], 'int32')), tf.tensor(w, [2, 3, 3])));
-        return Array.from(tf.grad(f)(tf.tensor2d(table, [5, 3])).dataSync());
+        const f = (t: tf.Tensor) =>
+          tf.sum(tf.mul(tf.gather(t, tf.tensor2d(ids, [2, 3], 'int32')), tf.tensor(w, [2, 3, 3])));
+        return Array.from(
+          tf
+            .grad(f)(tf.tensor2d(table, [5, 3]))
+            .dataSync(),
+        );
       });
     };
     const cpu = await gradOn('cpu');

@@ -19,7 +19,8 @@ export function unsortedSegmentSumValues(
   out: Float32Array | Int32Array,
 ): void {
   // segmentIds index the leading dims of x (ids.rank ≤ x.rank); the rest is one row per id.
-  const rowSize = segmentIds.length === 0 ? 0 : xShape.reduce((a, b) => a * b, 1) / segmentIds.length;
+  const rowSize =
+    segmentIds.length === 0 ? 0 : xShape.reduce((a, b) => a * b, 1) / segmentIds.length;
   out.fill(0);
   for (let i = 0; i < segmentIds.length; i++) {
     const seg = segmentIds[i]!;
