@@ -16,6 +16,7 @@ export {
   type InitEngineOptions,
 } from './engine/select.js';
 export { cumsum } from './ops/cumsum.js';
+export { stopGradient } from './ops/stop-gradient.js';
 
 export * from './positions/positions.js';
 export * from './encoding/position-encoding.js';

@@ -157,7 +157,7 @@ describe('SinusoidalEncoding', () => {
     const x = tf.zeros([1, 3, 4]) as tf.Tensor3D;
     const positions = positionsFromIds([[0, 1]]);
     expect(() => encoding.embed(x, positions)).toThrow(
-      /positions \[1,2\] do not fit embeddings \[1,3,4\]/,
+      /positions \[1,2\] do not fit the input \[1,3,4\]/,
     );
     tf.dispose(x);
     disposePositions(positions);

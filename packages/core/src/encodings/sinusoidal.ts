@@ -115,30 +115,41 @@ export class SinusoidalEncoding implements PositionEncoding {
 
   /** x + sinusoids of the position ids; `[B,N,C]`. */
   embed(x: tf.Tensor3D, positions: Positions): tf.Tensor3D {
-    const ids = require1D(positions, 'sinusoidal encoding').ids;
-    const [batch, length] = ids.shape;
-    const dim = x.shape[2];
-    if (length !== x.shape[1] || (batch !== 1 && batch !== x.shape[0]))
-      throw new Error(
-        `sinusoidal encoding: positions [${ids.shape}] do not fit embeddings [${x.shape}]; expected [${x.shape[0]} or 1, ${x.shape[1]}]`,
-      );
-    // fairseq numbers real tokens from padding_idx + 1 (utils.make_positions).
-    const offset = this.config.paddingIdx === undefined ? 0 : this.config.paddingIdx + 1;
-    // Read back so the table is computed in float64 (see sinusoidTable); each distinct position
-    // is computed once, since batch rows usually share their ids.
-    const { values, rowOf } = distinctValues(ids.dataSync(), offset);
     // Unit-amplitude sinusoids swamp token embeddings initialised at std 0.02 (GPT-2 style):
     // measured on the tiny LM, scale 1 or 1/√C leaves the loss at the unigram entropy after 200
     // steps while 0.02 learns like no PE. Vaswani (§3.4) and fairseq (embed_scale) balance the
     // two by scaling the embeddings up by √C instead; pass scale: 1 with such a model.
     const scale = this.config.scale ?? EMBEDDING_INIT_STD;
-    const table = sinusoidTable(values, dim, { ...this.config, scale });
-    return tf.tidy(() => {
-      const rows = tf.tensor2d(Float32Array.from(table), [values.length, dim]);
-      const encoding = tf.gather(rows, tf.tensor2d(rowOf, [batch, length], 'int32'));
-      return tf.add(x, encoding);
-    });
+    return addSinusoids(x, positions, { ...this.config, scale }, 'sinusoidal encoding');
   }
+}
+
+/**
+ * x `[B,N,C]` + the sinusoids of its position ids `[B or 1, N]`. The ids are read back so the
+ * table is computed in float64 (see sinusoidTable); each distinct id is computed once, since
+ * batch rows usually share their ids. `who` names the caller in errors.
+ */
+export function addSinusoids(
+  x: tf.Tensor3D,
+  positions: Positions,
+  options: SinusoidOptions,
+  who: string,
+): tf.Tensor3D {
+  const ids = require1D(positions, who).ids;
+  const [batch, length] = ids.shape;
+  const dim = x.shape[2];
+  if (length !== x.shape[1] || (batch !== 1 && batch !== x.shape[0]))
+    throw new Error(
+      `${who}: positions [${ids.shape}] do not fit the input [${x.shape}]; expected [${x.shape[0]} or 1, ${x.shape[1]}]`,
+    );
+  // fairseq numbers real tokens from padding_idx + 1 (utils.make_positions).
+  const offset = options.paddingIdx === undefined ? 0 : options.paddingIdx + 1;
+  const { values, rowOf } = distinctValues(ids.dataSync(), offset);
+  const table = sinusoidTable(values, dim, options);
+  return tf.tidy(() => {
+    const rows = tf.tensor2d(Float32Array.from(table), [values.length, dim]);
+    return tf.add(x, tf.gather(rows, tf.tensor2d(rowOf, [batch, length], 'int32')));
+  });
 }
 
 /** Distinct `ids + offset` and, for each id, the index of its value. */
