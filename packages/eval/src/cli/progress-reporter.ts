@@ -1,0 +1,89 @@
+/**
+ * Progress on stderr: on a terminal one bar line redrawn in place (method, step, loss, tokens/s,
+ * ETA); otherwise plain lines at every tenth of training and after each evaluation, which read
+ * well in CI logs and files.
+ */
+import type { ProgressEvent } from '@posenc/core';
+import type { BenchProgress } from '../bench/progress.js';
+import type { PerplexityResult } from '../lm/perplexity.js';
+
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+function bar(fraction: number, width: number): string {
+  const filled = Math.round(Math.max(0, Math.min(1, fraction)) * width);
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
+export function stepLine(method: string, e: ProgressEvent): string {
+  const tps = e.tokensPerSecond !== undefined ? `  ${Math.round(e.tokensPerSecond)} tok/s` : '';
+  return `${method}  step ${e.step + 1}/${e.totalSteps}  loss ${e.loss.toFixed(3)}${tps}  ETA ${formatDuration(e.etaMs)}`;
+}
+
+function evalLine(method: string, r: PerplexityResult): string {
+  return `${method}  ${r.mode}@${r.length}  perplexity ${r.perplexity.toFixed(3)}  (${r.tokens} tokens, ${(r.wallMs / 1000).toFixed(1)} s)`;
+}
+
+export function createProgressReporter(stream: ProgressStream): BenchProgress {
+  const tty = stream.isTTY === true;
+  let position = '';
+  let lastDraw = 0;
+  let transient = false;
+  const clear = () => {
+    if (tty && transient) stream.write('\r\x1b[2K');
+    transient = false;
+  };
+  const line = (text: string) => {
+    clear();
+    stream.write(text + '\n');
+  };
+  const draw = (text: string) => {
+    const width = Math.max(20, (stream.columns ?? 100) - 1);
+    stream.write('\r\x1b[2K' + (text.length > width ? text.slice(0, width - 1) + '…' : text));
+    transient = true;
+  };
+  return {
+    runStarted: ({ folder, methods, engine }) =>
+      line(`posenc bench lm: ${methods.length} method(s) on the ${engine} engine → ${folder}`),
+    methodSkipped: (method, why) => line(`${method}: ${why}, skipped`),
+    methodStarted: (method, index, total, resumedFrom) => {
+      position = `[${index + 1}/${total}]`;
+      line(
+        `${position} ${method}${resumedFrom !== undefined ? `: resuming from step ${resumedFrom}` : ''}`,
+      );
+    },
+    trainStep: (method, e) => {
+      const last = e.step + 1 === e.totalSteps;
+      if (tty) {
+        const now = performance.now();
+        if (!last && now - lastDraw < 100) return;
+        lastDraw = now;
+        const tps =
+          e.tokensPerSecond !== undefined ? `  ${Math.round(e.tokensPerSecond)} tok/s` : '';
+        draw(
+          `${position} ${method} ${bar((e.step + 1) / e.totalSteps, 20)} ${e.step + 1}/${e.totalSteps}  loss ${e.loss.toFixed(3)}${tps}  ETA ${formatDuration(e.etaMs)}`,
+        );
+        return;
+      }
+      const every = Math.max(1, Math.round(e.totalSteps / 10));
+      if ((e.step + 1) % every === 0 || last) line(stepLine(method, e));
+    },
+    evaluated: (method, r) =>
+      tty ? draw(`${position} ${evalLine(method, r)}`) : line(evalLine(method, r)),
+    methodFinished: (method, summary) => line(`${position} ${method}: done — ${summary}`),
+    methodFailed: (method, error) => line(`${position} ${method}: FAILED — ${error}`),
+    note: (text) => line(text),
+  };
+}

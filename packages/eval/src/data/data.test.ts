@@ -1,0 +1,70 @@
+/** Token arrays, evaluation segments and training windows. */
+import { initEngine, randomWindows, tf } from '@posenc/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { evalSegments } from './eval-segments.js';
+import { allocateTokens, TokenArrayBuilder } from './token-array.js';
+import { trainWindows } from './train-windows.js';
+
+beforeAll(async () => {
+  await initEngine({ engine: 'cpu', log: null });
+});
+
+describe('token arrays', () => {
+  it('use the narrowest integer type the vocabulary fits', () => {
+    expect(allocateTokens(256, 1)).toBeInstanceOf(Uint8Array);
+    expect(allocateTokens(257, 1)).toBeInstanceOf(Uint16Array);
+    expect(allocateTokens(65536, 1)).toBeInstanceOf(Uint16Array);
+    expect(allocateTokens(65537, 1)).toBeInstanceOf(Int32Array);
+  });
+
+  it('grow as ids are pushed and refuse ids outside the vocabulary', () => {
+    const builder = new TokenArrayBuilder(300);
+    const ids = Array.from({ length: 5000 }, (_, i) => i % 300);
+    builder.push(ids.slice(0, 1234));
+    builder.push(ids.slice(1234));
+    expect(Array.from(builder.build())).toEqual(ids);
+    expect(() => builder.push([300])).toThrow(/token id 300 is outside the vocabulary of 300 ids/);
+    expect(() => builder.push([-1])).toThrow(/-1/);
+  });
+});
+
+describe('evaluation segments', () => {
+  const stream = Uint8Array.from({ length: 10_001 }, (_, i) => i % 251);
+
+  it('are equal spans of 2× the longest length, apart, spread over the stream', () => {
+    const segments = evalSegments(stream, { maxTokens: 1000, longestLength: 64 });
+    expect(segments.length).toBe(Math.round(1000 / 128));
+    const starts = segments.map((s) => s.byteOffset);
+    segments.forEach((s) => expect(s.length).toBe(129));
+    for (let i = 1; i < starts.length; i++)
+      expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(129);
+    expect(starts[0]).toBeLessThan(stream.length / segments.length);
+    expect(starts.at(-1)! + 129).toBeGreaterThan(stream.length - stream.length / segments.length);
+  });
+
+  it("are the whole stream with 'all' or a budget past its size", () => {
+    expect(evalSegments(stream, { maxTokens: 'all', longestLength: 64 })).toEqual([stream]);
+    expect(evalSegments(stream, { maxTokens: 20_000, longestLength: 64 })).toEqual([stream]);
+  });
+
+  it('never exceed what the stream holds', () => {
+    const short = stream.subarray(0, 300);
+    const segments = evalSegments(short, { maxTokens: 280, longestLength: 100 });
+    expect(segments.length).toBe(1);
+    expect(() => evalSegments(short, { maxTokens: 100, longestLength: 500 })).toThrow(
+      /fewer than the longest evaluation length 500/,
+    );
+  });
+});
+
+describe('training windows', () => {
+  it("are core's random windows for any token array, a function of (seed, step) only", async () => {
+    const tokens = Int32Array.from({ length: 500 }, (_, i) => (i * 7) % 256);
+    const ours = trainWindows(Uint8Array.from(tokens), 4, 16, 9, 3);
+    const core = randomWindows(tokens, 4, 16, 9, 3);
+    expect(await ours.inputs.array()).toEqual(await core.inputs.array());
+    expect(await ours.targets.array()).toEqual(await core.targets.array());
+    expect(ours.tokens).toBe(64);
+    tf.dispose([ours.inputs, ours.targets, core.inputs, core.targets]);
+  });
+});

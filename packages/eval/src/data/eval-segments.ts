@@ -1,0 +1,42 @@
+/**
+ * What is scored. Evaluating a whole split at every length in two modes is too slow on a CPU, so
+ * the benchmark scores `segments` of the evaluation stream: equal spans at evenly spaced offsets,
+ * each long enough for two windows of the longest evaluation length. Every evaluation length and
+ * mode scores exactly the same target tokens, so the columns of the table are comparable. With
+ * `'all'`, the whole stream is one segment (the standard protocol).
+ */
+import type { TokenArray } from './token-array.js';
+
+export interface EvalSegmentsOptions {
+  /** Targets to score in all; 'all' scores the whole stream. */
+  maxTokens: number | 'all';
+  /** Longest evaluation length; a segment holds 2× this many targets. */
+  longestLength: number;
+}
+
+/** Each segment is `targets + 1` tokens: its first token is context only. */
+export function evalSegments(stream: TokenArray, options: EvalSegmentsOptions): TokenArray[] {
+  const { maxTokens, longestLength } = options;
+  const available = stream.length - 1;
+  if (available < longestLength)
+    throw new Error(
+      `the evaluation split has ${available} target tokens, fewer than the longest evaluation length ${longestLength}`,
+    );
+  if (maxTokens === 'all' || maxTokens >= available) return [stream];
+  const segmentTargets = Math.min(available, 2 * longestLength);
+  const span = segmentTargets + 1;
+  const count = Math.max(
+    1,
+    Math.min(Math.floor(stream.length / span), Math.round(maxTokens / segmentTargets)),
+  );
+  const segments: TokenArray[] = [];
+  for (let i = 0; i < count; i++) {
+    // Centred at (i + ½)/count of the stream; count·span ≤ length keeps them apart.
+    const start = Math.min(
+      stream.length - span,
+      Math.max(0, Math.floor(((i + 0.5) * stream.length) / count - span / 2)),
+    );
+    segments.push(stream.subarray(start, start + span));
+  }
+  return segments;
+}

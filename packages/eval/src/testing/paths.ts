@@ -1,0 +1,14 @@
+/** Paths of the package's test fixtures and of the CLI entry, for tests. */
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const FIXTURES_DIR = fileURLToPath(new URL('./fixtures/', import.meta.url));
+export const WIKITEXT_FIXTURE = fileURLToPath(new URL('./fixtures/wikitext/', import.meta.url));
+export const WORD_TOKENIZER_FIXTURE = fileURLToPath(
+  new URL('./fixtures/word-tokenizer/tokenizer.json', import.meta.url),
+);
+export const EVAL_PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI_ENTRY = fileURLToPath(new URL('../cli.ts', import.meta.url));
+
+/** tsx's loader as a file URL, so `node --import` finds it from any working directory. */
+export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

@@ -1,0 +1,94 @@
+/**
+ * Per-kernel time of a workload on one engine, to decide which ops to accelerate:
+ *
+ *   npm run profile -w @posenc/kernels -- --engine wasm --workload attention
+ *
+ * Uses `tf.profile`, whose kernel times on wasm/cpu/ONNX-backed kernels are wall times of
+ * synchronous kernels, so they add up to the step.
+ */
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parseEngineName, selectEngine, tf } from '@posenc/core';
+import { ISSUE_SIZES, WORKLOADS } from './workloads.js';
+import '../index.js';
+
+interface KernelTotal {
+  name: string;
+  ms: number;
+  calls: number;
+}
+
+export async function profileWorkload(
+  workloadId: string,
+  repeats: number,
+): Promise<{ totalMs: number; kernels: KernelTotal[] }> {
+  const workload = WORKLOADS.find((w) => w.id === workloadId);
+  if (!workload)
+    throw new Error(
+      `--workload ${JSON.stringify(workloadId)} is unknown; allowed: ${WORKLOADS.map((w) => w.id).join(', ')}`,
+    );
+  const run = workload.setup(ISSUE_SIZES);
+  try {
+    run.step(); // warm-up: sessions, operator caches, memory growth
+    const totals = new Map<string, KernelTotal>();
+    let totalMs = 0;
+    for (let r = 0; r < repeats; r++) {
+      const start = performance.now();
+      const info = await tf.profile(() => {
+        run.step();
+        return [];
+      });
+      totalMs += performance.now() - start;
+      for (const k of info.kernels) {
+        const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+        const key = `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('')}`;
+        const t = totals.get(key) ?? { name: key, ms: 0, calls: 0 };
+        t.ms += ms / repeats;
+        t.calls += 1 / repeats;
+        totals.set(key, t);
+      }
+    }
+    return {
+      totalMs: totalMs / repeats,
+      kernels: [...totals.values()].sort((a, b) => b.ms - a.ms),
+    };
+  } finally {
+    run.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      engine: { type: 'string', default: 'kernels' },
+      workload: { type: 'string', default: 'attention' },
+      repeats: { type: 'string', default: '2' },
+      top: { type: 'string', default: '30' },
+      byOp: { type: 'boolean', default: false },
+    },
+  });
+  await selectEngine({ engine: parseEngineName(values.engine!, '--engine') });
+  const { totalMs, kernels } = await profileWorkload(values.workload!, Number(values.repeats));
+  let rows = kernels;
+  if (values.byOp) {
+    const byOp = new Map<string, KernelTotal>();
+    for (const k of kernels) {
+      const op = k.name.split(' ')[0]!;
+      const t = byOp.get(op) ?? { name: op, ms: 0, calls: 0 };
+      t.ms += k.ms;
+      t.calls += k.calls;
+      byOp.set(op, t);
+    }
+    rows = [...byOp.values()].sort((a, b) => b.ms - a.ms);
+  }
+  const kernelMs = kernels.reduce((a, k) => a + k.ms, 0);
+  console.log(
+    `${values.workload} on ${values.engine}: step ${totalMs.toFixed(1)} ms, kernels ${kernelMs.toFixed(1)} ms`,
+  );
+  for (const k of rows.slice(0, Number(values.top)))
+    console.log(
+      `${k.ms.toFixed(2).padStart(9)} ms ${String(Math.round(k.calls)).padStart(4)}×  ${k.name}`,
+    );
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -1,0 +1,252 @@
+/**
+ * The four benchmark workloads of the kernels issue, built from core's own modules so the
+ * figures are those of real posenc code. `bench/pytorch_bench.py` builds the same computations
+ * in PyTorch (same shapes, same math: tanh-GELU, pre-LN, causal mask added after the 1/√D
+ * scaling, sum of the output as the loss, AdamW with core's defaults).
+ *
+ * Every engine benchmarked here (wasm, cpu, kernels) runs its kernels synchronously, so a step
+ * has computed every gradient when it returns. Gradients are not read back: PyTorch leaves them
+ * in `.grad`, and copying megabytes out of the wasm heap would time the copy, not the math.
+ */
+import {
+  AdamW,
+  DecoderLM,
+  sequencePositions,
+  softmaxAttention,
+  tf,
+  TransformerLayer,
+  type AttentionContext,
+  type Parameters,
+} from '@posenc/core';
+
+export interface WorkloadSizes {
+  batch: number;
+  heads: number;
+  length: number;
+  headDim: number;
+  /** Workload 3: model width and FFN width. */
+  modelDim: number;
+  ffnDim: number;
+  /** Workload 4: the LM. */
+  lmBatch: number;
+  lmDim: number;
+  lmLayers: number;
+  lmHeads: number;
+  vocab: number;
+}
+
+/** The sizes named in the issue. */
+export const ISSUE_SIZES: WorkloadSizes = {
+  batch: 8,
+  heads: 8,
+  length: 256,
+  headDim: 64,
+  modelDim: 512,
+  ffnDim: 2048,
+  lmBatch: 16,
+  lmDim: 256,
+  lmLayers: 4,
+  lmHeads: 4,
+  vocab: 256,
+};
+
+export interface WorkloadRun {
+  /** One timed repetition; returns when every result is computed (a value was read back). */
+  step(): void;
+  /** Tokens processed by one step (workload 4 reports tokens/s). */
+  tokens?: number;
+  dispose(): void;
+}
+
+export interface Workload {
+  id: 'attention' | 'rotary_attention' | 'transformer_layer' | 'lm_train_step';
+  title: string;
+  setup(sizes: WorkloadSizes, seed?: number): WorkloadRun;
+}
+
+function attentionContext(
+  b: number,
+  n: number,
+  heads: number,
+  headDim: number,
+): { ctx: AttentionContext; dispose(): void } {
+  const positions = sequencePositions(b, n);
+  const ctx: AttentionContext = {
+    queryPositions: positions,
+    keyPositions: positions,
+    heads,
+    headDim,
+    causal: true,
+    layer: 0,
+    kind: 'softmax',
+    training: true,
+  };
+  return { ctx, dispose: () => positions.ids.dispose() };
+}
+
+/**
+ * Rotation of q and k by position-dependent angles in the "rotate half" layout:
+ * x·cos + [−x₂, x₁]·sin (the elementwise cost of RoPE; the exact method lives in @posenc/roformer).
+ */
+function rotate(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor4D {
+  const half = x.shape[3] / 2;
+  const [x1, x2] = tf.split(x, [half, half], 3);
+  const rotated = tf.concat([tf.neg(x2!), x1!], 3);
+  return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
+}
+
+function rotaryTables(n: number, d: number): { cos: tf.Tensor; sin: tf.Tensor } {
+  return tf.tidy(() => {
+    const inv = tf.div(1, tf.pow(10000, tf.div(tf.range(0, d / 2, 1, 'float32'), d / 2)));
+    const angles = tf.mul(tf.range(0, n, 1, 'float32').expandDims(1), inv.expandDims(0));
+    const full = tf.concat([angles, angles], 1);
+    return { cos: tf.cos(full), sin: tf.sin(full) };
+  });
+}
+
+function attentionWorkload(rotary: boolean): Workload['setup'] {
+  return (s, seed = 1) => {
+    const shape: [number, number, number, number] = [s.batch, s.heads, s.length, s.headDim];
+    const [q, k, v] = [0, 1, 2].map((i) =>
+      tf.randomNormal(shape, 0, 1, 'float32', seed + i),
+    ) as tf.Tensor4D[];
+    const { ctx, dispose } = attentionContext(s.batch, s.length, s.heads, s.headDim);
+    const tables = rotary ? rotaryTables(s.length, s.headDim) : undefined;
+    const loss = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor): tf.Scalar => {
+      let q4 = qq as tf.Tensor4D;
+      let k4 = kk as tf.Tensor4D;
+      if (tables) {
+        q4 = rotate(q4, tables.cos, tables.sin);
+        k4 = rotate(k4, tables.cos, tables.sin);
+      }
+      return tf.sum(softmaxAttention(q4, k4, vv as tf.Tensor4D, { encodings: [], ctx }).output);
+    };
+    const grads = tf.grads(loss);
+    return {
+      step() {
+        tf.tidy(() => {
+          grads([q!, k!, v!]);
+        });
+      },
+      dispose() {
+        tf.dispose([q!, k!, v!]);
+        if (tables) tf.dispose([tables.cos, tables.sin]);
+        dispose();
+      },
+    };
+  };
+}
+
+function disposeAll(params: Parameters): void {
+  for (const v of Object.values(params)) v.dispose();
+}
+
+const transformerLayer: Workload['setup'] = (s, seed = 1) => {
+  const layer = new TransformerLayer({
+    layer: 0,
+    modelDim: s.modelDim,
+    heads: s.heads,
+    ffnDim: s.ffnDim,
+    norm: 'pre',
+    attention: 'softmax',
+    seed,
+  });
+  const params = layer.parameters();
+  const x = tf.randomNormal(
+    [s.batch, s.length, s.modelDim],
+    0,
+    1,
+    'float32',
+    seed + 7,
+  ) as tf.Tensor3D;
+  const positions = sequencePositions(s.batch, s.length);
+  const vars = Object.values(params);
+  return {
+    step() {
+      tf.tidy(() => {
+        tf.variableGrads(
+          () =>
+            tf.sum(
+              layer.apply(x, { positions, encodings: [], causal: true, training: true }).output,
+            ),
+          vars,
+        );
+      });
+    },
+    dispose() {
+      disposeAll(params);
+      tf.dispose([x, positions.ids]);
+    },
+  };
+};
+
+const lmTrainStep: Workload['setup'] = (s, seed = 1) => {
+  const lm = new DecoderLM(
+    {
+      vocabSize: s.vocab,
+      modelDim: s.lmDim,
+      layers: s.lmLayers,
+      heads: s.lmHeads,
+      maxPositions: s.length,
+      seed,
+    },
+    [],
+  );
+  const params = lm.parameters();
+  const optimizer = new AdamW({ lr: 1e-3 });
+  const tokens = tf.randomUniform(
+    [s.lmBatch, s.length + 1],
+    0,
+    s.vocab,
+    'int32',
+    seed + 3,
+  ) as tf.Tensor2D;
+  const inputs = tokens.slice([0, 0], [s.lmBatch, s.length]) as tf.Tensor2D;
+  const targets = tokens.slice([0, 1], [s.lmBatch, s.length]) as tf.Tensor2D;
+  const vars = Object.values(params);
+  const nameOf = new Map(Object.entries(params).map(([name, v]) => [v.name, name]));
+  return {
+    tokens: s.lmBatch * s.length,
+    step() {
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(
+          () => lm.loss(inputs, targets, { training: true }),
+          vars,
+        );
+        const byName: Record<string, tf.Tensor> = {};
+        for (const [varName, g] of Object.entries(grads)) byName[nameOf.get(varName)!] = g;
+        optimizer.applyGradients(params, byName);
+        // The loss is read, as a training loop reads it for its log.
+        value.dataSync();
+      });
+    },
+    dispose() {
+      optimizer.dispose();
+      lm.dispose();
+      tf.dispose([tokens, inputs, targets]);
+    },
+  };
+};
+
+export const WORKLOADS: readonly Workload[] = [
+  {
+    id: 'attention',
+    title: '1. softmax attention fwd+bwd (B=8 H=8 N=256 D=64, causal)',
+    setup: attentionWorkload(false),
+  },
+  {
+    id: 'rotary_attention',
+    title: '2. + rotary rotation of q and k',
+    setup: attentionWorkload(true),
+  },
+  {
+    id: 'transformer_layer',
+    title: '3. pre-LN layer fwd+bwd (d=512, 8 heads, FFN 2048, B=8, N=256)',
+    setup: transformerLayer,
+  },
+  {
+    id: 'lm_train_step',
+    title: '4. LM train step, AdamW (4 layers, d=256, B=16, N=256)',
+    setup: lmTrainStep,
+  },
+];

@@ -1,0 +1,139 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '@posenc/core';
+import type { KernelsBackendInfo } from '../backend.js';
+import { allKernelsBackend, expectSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
+import { normalizeAxes } from './reduce.js';
+
+let info: KernelsBackendInfo;
+beforeAll(async () => {
+  info = await allKernelsBackend('wasm');
+});
+
+const t = (shape: number[], seed: number, lo = -2, hi = 2) =>
+  tf.tensor(randomValues(sizeOf(shape), seed, lo, hi), shape);
+
+describe('normalizeAxes', () => {
+  it('turns a TF.js axis attribute into sorted, distinct, non-negative axes', () => {
+    expect(normalizeAxes(-1, 3)).toEqual([2]);
+    expect(normalizeAxes([2, -3, 0], 3)).toEqual([0, 2]);
+    expect(normalizeAxes(undefined, 2)).toEqual([0, 1]);
+    expect(normalizeAxes(3, 3)).toBeUndefined();
+  });
+});
+
+type Reduce = (x: tf.Tensor, axis: number | number[] | undefined, keepDims: boolean) => tf.Tensor;
+const REDUCTIONS: Record<string, { op: Reduce; range?: [number, number] }> = {
+  Sum: { op: tf.sum },
+  Mean: { op: tf.mean },
+  Max: { op: tf.max },
+  Min: { op: tf.min },
+  Prod: { op: tf.prod, range: [0.5, 1.5] },
+};
+const AXES: (number | number[] | undefined)[] = [-1, 0, [0, 1], [1, 3], undefined];
+
+describe('reductions on ONNX Runtime', () => {
+  for (const [name, { op, range = [-2, 2] }] of Object.entries(REDUCTIONS)) {
+    // TF.js 4.22's Prod gradient fails for a negative axis on every backend (its transpose is
+    // built from the raw axis), so Prod is taken over the last axis by its positive index.
+    for (const axis of name === 'Prod' ? AXES.map((a) => (a === -1 ? 3 : a)) : AXES) {
+      for (const keepDims of [false, true]) {
+        it(`${name} over ${JSON.stringify(axis) ?? 'all axes'}${keepDims ? ', keepDims' : ''}: forward and gradient equal cpu`, async () => {
+          const calls = await expectSameAsCpu(
+            info,
+            name,
+            () => {
+              const x = t([2, 3, 4, 5], 61, range[0], range[1]);
+              const y = op(x, axis, keepDims);
+              const w = t(y.shape, 62);
+              // TF.js's Prod gradient is computed by cumprod; compare it like the others.
+              return [y, tf.grad((v: tf.Tensor) => tf.sum(tf.mul(op(v, axis, keepDims), w)))(x)];
+            },
+            `${name} ${JSON.stringify(axis)} ${keepDims}`,
+            { rtol: 2e-5, atol: 2e-6 },
+          );
+          expect(calls).toBeGreaterThanOrEqual(1);
+        });
+      }
+    }
+  }
+
+  it('leaves int32 sums to the host', async () => {
+    const before = info.replacedCalls.get('Sum') ?? 0;
+    await expectSameAsCpu(
+      info,
+      'Sum',
+      () =>
+        tf.cast(
+          tf.sum(
+            tf.tensor(
+              [
+                [1, 2],
+                [3, 4],
+              ],
+              [2, 2],
+              'int32',
+            ),
+            0,
+          ),
+          'float32',
+        ),
+      'int sum',
+    );
+    expect(info.replacedCalls.get('Sum') ?? 0).toBe(before);
+  });
+});
+
+describe('Transpose on ONNX Runtime', () => {
+  for (const perm of [
+    [1, 0, 2, 3],
+    [0, 2, 1, 3],
+    [3, 2, 1, 0],
+    [2, 0, 3, 1],
+  ]) {
+    it(`perm [${perm}], float32 and int32: forward and gradient equal cpu`, async () => {
+      const calls = await expectSameAsCpu(
+        info,
+        'Transpose',
+        () => {
+          const x = t([2, 3, 4, 5], 71);
+          const w = t(
+            perm.map((p) => x.shape[p]!),
+            72,
+          );
+          const xi = tf.cast(tf.mul(x, 10), 'int32');
+          return [
+            tf.transpose(x, perm),
+            tf.cast(tf.transpose(xi, perm), 'float32'),
+            tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.transpose(v, perm), w)))(x),
+          ];
+        },
+        `transpose ${perm}`,
+      );
+      expect(calls).toBeGreaterThanOrEqual(3);
+    });
+  }
+});
+
+describe('Tile on the kernels backend', () => {
+  const cases: [number[], number[]][] = [
+    [[4, 1, 3], [1, 5, 1]], // a broadcast (host multiply by ones)
+    [[1, 6], [7, 1]],
+    [[2, 3], [2, 2]], // a real tiling (ONNX Tile)
+    [[2, 1, 3], [3, 4, 2]],
+  ];
+  for (const [shape, reps] of cases) {
+    it(`[${shape}] by [${reps}], float32 and int32: forward and gradient equal cpu`, async () => {
+      const calls = await expectSameAsCpu(info, 'Tile', () => {
+        const x = t(shape, 131);
+        const w = t(shape.map((d, i) => d * reps[i]!), 132);
+        const xi = tf.cast(tf.mul(x, 10), 'int32');
+        return [
+          tf.tile(x, reps),
+          tf.cast(tf.tile(xi, reps), 'float32'),
+          tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.tile(v, reps), w)))(x),
+        ];
+      }, `tile [${shape}] [${reps}]`);
+      expect(calls).toBeGreaterThanOrEqual(3);
+    });
+  }
+});

@@ -1,0 +1,125 @@
+/**
+ * `npm run bench -w @posenc/roformer`: what RoPE adds to causal softmax attention, forward and
+ * backward, at B=8 H=8 N=256 D=64 (the kernels benchmark's workload 1), on the engine
+ * `initEngine()` selects. Runs of the two variants alternate (ABBA), so load from other
+ * processes and the order of runs hit both alike; the figure is the median after warm-up (the fastest runs are printed too,
+ * as a check on a loaded machine). Target: RoPE costs ≤ 10% more. On a shared machine the
+ * difference of two ~100 ms timings is noisy, so RoPE's own work per step is also timed
+ * directly: the two forward rotations (q, k) and the two inverse rotations of the backward pass.
+ *
+ * Environment: POSENC_BENCH_RUNS (default 15), POSENC_BENCH_WARMUP (default 2), POSENC_BACKEND.
+ */
+import {
+  createEncoding,
+  disposePositions,
+  initEngine,
+  sequencePositions,
+  softmaxAttention,
+  tf,
+  type AttentionContext,
+  type QKV,
+} from '@posenc/core';
+import { AngleTableCache, applyRope } from '../index.js';
+
+const [B, H, N, D] = [8, 8, 256, 64];
+
+function intFromEnv(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min)
+    throw new Error(`${name}=${raw} is not allowed; expected an integer ≥ ${min}`);
+  return v;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+async function main(): Promise<void> {
+  const runs = intFromEnv('POSENC_BENCH_RUNS', 15, 1);
+  const warmup = intFromEnv('POSENC_BENCH_WARMUP', 2, 0);
+  const choice = await initEngine();
+  const rope = createEncoding({ name: 'rope' });
+  const positions = sequencePositions(1, N);
+  const ctx: AttentionContext = {
+    queryPositions: positions,
+    keyPositions: positions,
+    heads: H,
+    headDim: D,
+    causal: true,
+    layer: 0,
+    kind: 'softmax',
+    training: true,
+  };
+  const q = tf.randomNormal([B, H, N, D], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const k = tf.randomNormal([B, H, N, D], 0, 1, 'float32', 2) as tf.Tensor4D;
+  const v = tf.randomNormal([B, H, N, D], 0, 1, 'float32', 3) as tf.Tensor4D;
+
+  /** One forward and backward pass; returns milliseconds until the gradients are on the host. */
+  const step = (withRope: boolean): number => {
+    const start = performance.now();
+    tf.tidy(() => {
+      const gradients = tf.grads((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor) => {
+        let qkv: QKV = { q: qi as tf.Tensor4D, k: ki as tf.Tensor4D, v: vi as tf.Tensor4D };
+        if (withRope) qkv = rope.queryKey!(qkv, ctx);
+        return softmaxAttention(qkv.q, qkv.k, qkv.v, { encodings: [], ctx }).output.sum();
+      })([q, k, v]);
+      for (const g of gradients) g.dataSync();
+    });
+    return performance.now() - start;
+  };
+
+  const cache = new AngleTableCache();
+  /** RoPE's work in one step: rotate q and k, then the backward's inverse rotations. */
+  const ropeAlone = (): number => {
+    const start = performance.now();
+    tf.tidy(() => {
+      const { q: rq, k: rk } = rope.queryKey!({ q, k, v }, ctx);
+      applyRope(rq, positions, { inverse: true, cache });
+      applyRope(rk, positions, { inverse: true, cache });
+    });
+    return performance.now() - start;
+  };
+
+  for (let i = 0; i < warmup; i++) {
+    step(false);
+    step(true);
+    ropeAlone();
+  }
+  const plain: number[] = [];
+  const rotary: number[] = [];
+  const alone: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    // ABBA order: whichever runs second in a pair does not always follow the same variant.
+    if (i % 2 === 0) {
+      plain.push(step(false));
+      rotary.push(step(true));
+    } else {
+      rotary.push(step(true));
+      plain.push(step(false));
+    }
+    alone.push(ropeAlone());
+  }
+  const a = median(plain);
+  const b = median(rotary);
+  const fastest = [Math.min(...plain), Math.min(...rotary)] as const;
+  const lines = [
+    `engine: ${choice.engine} (backend ${tf.getBackend()})`,
+    `causal softmax attention, forward + backward, B=${B} H=${H} N=${N} D=${D}; median of ${runs} runs after ${warmup} warm-up`,
+    `without RoPE: ${a.toFixed(1)} ms`,
+    `with RoPE:    ${b.toFixed(1)} ms`,
+    `ratio: ${(b / a).toFixed(3)} (RoPE adds ${((b / a - 1) * 100).toFixed(1)}%; target ≤ 10%)`,
+    `fastest runs: ${fastest[0].toFixed(1)} / ${fastest[1].toFixed(1)} ms, ratio ${(fastest[1] / fastest[0]).toFixed(3)}`,
+    `RoPE alone (2 rotations + 2 inverse rotations): ${median(alone).toFixed(2)} ms median, ${((median(alone) / a) * 100).toFixed(1)}% of attention without RoPE (fastest: ${Math.min(...alone).toFixed(2)} ms, ${((Math.min(...alone) / fastest[0]) * 100).toFixed(1)}%)`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  tf.dispose([q, k, v]);
+  disposePositions(positions);
+  rope.dispose?.();
+  cache.dispose();
+}
+
+await main();

@@ -1,0 +1,159 @@
+/**
+ * Shortformer training on core's trainer: a staged schedule of subsequence lengths (tokens per
+ * batch fixed), unshuffled contiguous streams, and the cache of the previous subsequence. One
+ * `train` run covers every stage, so the optimizer state (AdamW moments and step count) carries
+ * over from stage to stage as in the paper (§4.2), and the learning-rate schedule runs over the
+ * whole of training.
+ *
+ * The batches are a pure function of the step (core's `batchAt` contract). The cache is not:
+ * it is the previous step's state, cleared at the start of every epoch and stage. A run resumed
+ * from a checkpoint therefore starts its first step with an empty cache.
+ */
+import {
+  tf,
+  tokenCrossEntropy,
+  train,
+  type DecoderLM,
+  type StepContext,
+  type TrainOptions,
+  type TrainResult,
+} from '@posenc/core';
+import {
+  streamBatch,
+  streamLayout,
+  type StreamBatch,
+  type StreamLayout,
+} from './contiguous-streams.js';
+import {
+  StagedSchedule,
+  type ResolvedStage,
+  type StagedScheduleOptions,
+} from './staged-schedule.js';
+import { SubsequenceCache } from './subsequence-cache.js';
+import { FIRST_WINDOW_POSITION } from './window-positions.js';
+
+export interface ShortformerTrainingOptions {
+  model: DecoderLM;
+  /** The training corpus as one token stream (never shuffled). */
+  tokens: Int32Array;
+  schedule: StagedSchedule;
+  /** Micro-batches per optimizer step (each is a further subsequence of the streams). Default 1. */
+  accumulationSteps?: number;
+  /** Position of a window's first token; default 1 (the paper's Fig. 1c). */
+  firstPosition?: number;
+}
+
+export interface ShortformerBatch extends StreamBatch {
+  /** Index of the stage the batch belongs to. */
+  stage: number;
+}
+
+/** What core's `train`/`Trainer` needs, plus the state it keeps between steps. */
+export interface ShortformerTraining {
+  readonly schedule: StagedSchedule;
+  batchAt(step: number, micro: number): ShortformerBatch;
+  /** Mean next-token loss of the batch with the cache of the previous subsequence. */
+  loss(batch: ShortformerBatch, context: StepContext): tf.Scalar;
+  /** The cache of the current stage (undefined before the first loss). */
+  readonly cache: SubsequenceCache | undefined;
+  /** Frees the cache. */
+  dispose(): void;
+}
+
+/** Batches and loss for staged Shortformer training of `model` on `tokens`. */
+export function shortformerTraining(options: ShortformerTrainingOptions): ShortformerTraining {
+  const { model, tokens, schedule, firstPosition = FIRST_WINDOW_POSITION } = options;
+  const accumulation = options.accumulationSteps ?? 1;
+  if (!Number.isInteger(accumulation) || accumulation < 1)
+    throw new Error(
+      `shortformerTraining: accumulationSteps = ${accumulation} is not allowed; expected an integer ≥ 1`,
+    );
+  // Validates up front that every stage has at least one full epoch of data.
+  const layouts: StreamLayout[] = schedule.stages.map((stage) =>
+    streamLayout(tokens.length, stage.batchSize, stage.length),
+  );
+  let cacheStage: ResolvedStage | undefined;
+  let cache: SubsequenceCache | undefined;
+
+  const cacheFor = (stage: ResolvedStage): SubsequenceCache => {
+    if (cacheStage !== stage) {
+      cache?.dispose();
+      cache = new SubsequenceCache({ cacheLength: stage.cacheLength, firstPosition });
+      cacheStage = stage;
+    }
+    return cache!;
+  };
+
+  return {
+    schedule,
+    get cache() {
+      return cache;
+    },
+    batchAt(step, micro) {
+      const { stage, stepInStage } = schedule.at(step);
+      // Each stage starts reading its streams from the beginning, as a restored stage-2 run does.
+      const batch = streamBatch(tokens, layouts[stage.index]!, stepInStage * accumulation + micro);
+      return { ...batch, stage: stage.index };
+    },
+    loss(batch, context) {
+      const stageCache = cacheFor(schedule.stages[batch.stage]!);
+      if (batch.epochStart) stageCache.clear();
+      return tf.tidy(() => {
+        const logits = stageCache.forward(model, batch.inputs, {
+          training: true,
+          dropoutSeed: context.seed,
+        });
+        return tokenCrossEntropy(logits, batch.targets);
+      });
+    },
+    dispose() {
+      cache?.dispose();
+      cache = undefined;
+      cacheStage = undefined;
+    },
+  };
+}
+
+export type TrainShortformerOptions = Omit<ShortformerTrainingOptions, 'schedule'> &
+  Omit<StagedScheduleOptions, 'totalSteps'> &
+  Omit<TrainOptions<ShortformerBatch>, 'parameters' | 'loss' | 'batchAt'>;
+
+export interface TrainShortformerResult extends TrainResult {
+  stages: readonly ResolvedStage[];
+}
+
+/**
+ * Trains `model` in place through the stages (e.g. `[{ length: 128, share: 0.5 }, { length: 512,
+ * share: 0.5 }]` for Shortformer's WikiText-103 run) with the cache of L′ = L (set `defaultCache: 0`
+ * for the staged baseline without PIA and cache).
+ */
+export async function trainShortformer(
+  options: TrainShortformerOptions,
+): Promise<TrainShortformerResult> {
+  const { model, tokens, stages, tokensPerBatch, defaultCache, firstPosition, ...trainOptions } =
+    options;
+  const schedule = new StagedSchedule({
+    stages,
+    tokensPerBatch,
+    totalSteps: options.steps,
+    defaultCache,
+  });
+  const plan = shortformerTraining({
+    model,
+    tokens,
+    schedule,
+    firstPosition,
+    accumulationSteps: options.accumulationSteps,
+  });
+  try {
+    const result = await train({
+      ...trainOptions,
+      parameters: model.parameters(),
+      batchAt: (step, micro) => plan.batchAt(step, micro),
+      loss: (batch, context) => plan.loss(batch, context),
+    });
+    return { ...result, stages: schedule.stages };
+  } finally {
+    plan.dispose();
+  }
+}
