@@ -90,7 +90,7 @@ function printCurves(results: TinyLMResult[], steps: number, bytes: number): voi
   out.push(
     `\nTraining loss, nats per byte (text: ${bytes} bytes, unigram entropy ${entropy.toFixed(3)})\n`,
   );
-  out.push(['step'.padStart(6), ...results.map((r) => r.encoding.padStart(18))].join(''));
+  out.push(['step'.padStart(6), ...results.map((r) => r.encoding.padStart(20))].join(''));
   for (const p of points)
     out.push(
       [
@@ -98,14 +98,14 @@ function printCurves(results: TinyLMResult[], steps: number, bytes: number): voi
         ...results.map((r) =>
           mean(r.losses.slice(Math.max(0, p - window), p))
             .toFixed(3)
-            .padStart(18),
+            .padStart(20),
         ),
       ].join(''),
     );
   out.push(
     [
       'tok/s'.padStart(6),
-      ...results.map((r) => String(Math.round(r.tokensPerSecond)).padStart(18)),
+      ...results.map((r) => String(Math.round(r.tokensPerSecond)).padStart(20)),
     ].join(''),
   );
   process.stdout.write(out.join('\n') + '\n');
