@@ -127,7 +127,8 @@ export async function registerKernelsBackend(
   const name = options.name ?? BACKEND_NAME;
   const existing = registered.get(name);
   if (existing) return existing;
-  if (tf.findBackendFactory(name)) throw new Error(`a TF.js backend named '${name}' is already registered`);
+  if (tf.findBackendFactory(name))
+    throw new Error(`a TF.js backend named '${name}' is already registered`);
 
   const binding = loadOrtBinding();
   const host = options.host ?? envHost() ?? 'wasm';

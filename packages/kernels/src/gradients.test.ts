@@ -9,7 +9,10 @@ beforeAll(async () => {
 });
 
 describe('Sum and Mean gradients on the kernels backend', () => {
-  for (const [name, op] of [['Sum', tf.sum], ['Mean', tf.mean]] as const) {
+  for (const [name, op] of [
+    ['Sum', tf.sum],
+    ['Mean', tf.mean],
+  ] as const) {
     for (const axis of [-1, [0, 2], undefined]) {
       it(`${name} over ${JSON.stringify(axis) ?? 'all axes'}: bit-for-bit TF.js's gradient, through the fast Tile`, async () => {
         const f = () => {
@@ -29,7 +32,13 @@ describe('Sum and Mean gradients on the kernels backend', () => {
 
   it('other backends keep TF.js own gradient (no Tile call)', async () => {
     await tf.setBackend('wasm');
-    const g = tf.tidy(() => Array.from(tf.grad((v: tf.Tensor) => tf.mean(v))(tf.tensor([1, 2, 3, 4])).dataSync()));
+    const g = tf.tidy(() =>
+      Array.from(
+        tf
+          .grad((v: tf.Tensor) => tf.mean(v))(tf.tensor([1, 2, 3, 4]))
+          .dataSync(),
+      ),
+    );
     expect(g).toEqual([0.25, 0.25, 0.25, 0.25]);
   });
 });

@@ -31,9 +31,13 @@ export function installBroadcastGradients(backendName: string): void {
       ...original,
       gradFunc: (dy, saved, attrs) => {
         const g = dy as tf.Tensor;
-        if (!backends.has(tf.getBackend()) || g.dtype !== 'float32') return original.gradFunc(dy, saved, attrs);
+        if (!backends.has(tf.getBackend()) || g.dtype !== 'float32')
+          return original.gradFunc(dy, saved, attrs);
         const [x] = saved as [tf.Tensor];
-        const axes = tf.util.parseAxisParam((attrs as unknown as { axis: number | number[] }).axis, x.shape);
+        const axes = tf.util.parseAxisParam(
+          (attrs as unknown as { axis: number | number[] }).axis,
+          x.shape,
+        );
         if (kernelName === 'Sum') {
           // Computed eagerly, as TF.js's own Sum gradient does.
           const dx = broadcastGradient(g, x, axes);

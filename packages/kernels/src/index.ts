@@ -20,5 +20,6 @@ export {
   type KernelsBackendOptions,
 } from './backend.js';
 export { PINNED_ORT_VERSION } from './ort/binding.js';
-export { ACCELERATED_KERNELS } from './kernels/index.js';
+export { ACCELERATED_KERNELS, DEFAULT_KERNELS } from './kernels/index.js';
+export type { AcceleratedKernel } from './kernels/kernel-context.js';
 export type { HostName } from './host/host-memory.js';

@@ -203,8 +203,30 @@ export const CASES: Case[] = [
     make: () => [rnd([8, 256, 8, 64])],
     op: ([a]) => tf.transpose(a!, [0, 2, 1, 3]),
   },
-  { label: 'Tile [16,256,1]→[16,256,256]', kernel: 'Tile', make: () => [rnd([16, 256, 1])], op: ([a]) => tf.tile(a!, [1, 1, 256]) },
-  { label: 'Tile [1,256]→[4096,256]', kernel: 'Tile', make: () => [rnd([1, 256])], op: ([a]) => tf.tile(a!, [4096, 1]) },
+  {
+    label: 'SplitV [8,8,256,64] halves, last axis',
+    kernel: 'SplitV',
+    make: () => [rnd([8, 8, 256, 64])],
+    op: ([a]) => tf.split(a!, 2, 3),
+  },
+  {
+    label: 'Concat 2×[8,8,256,32], last axis',
+    kernel: 'Concat',
+    make: () => [rnd([8, 8, 256, 32]), rnd([8, 8, 256, 32])],
+    op: ([a, b]) => tf.concat([a!, b!], 3),
+  },
+  {
+    label: 'Tile [16,256,1]→[16,256,256]',
+    kernel: 'Tile',
+    make: () => [rnd([16, 256, 1])],
+    op: ([a]) => tf.tile(a!, [1, 1, 256]),
+  },
+  {
+    label: 'Tile [1,256]→[4096,256]',
+    kernel: 'Tile',
+    make: () => [rnd([1, 256])],
+    op: ([a]) => tf.tile(a!, [4096, 1]),
+  },
   {
     label: 'Cast bool→float [8,256,2048]',
     kernel: 'Cast',

@@ -152,7 +152,9 @@ async function main(): Promise<void> {
   if (engines.includes('kernels')) {
     const threads = process.env['POSENC_KERNELS_THREADS'] ?? String(availableParallelism());
     const host = process.env['POSENC_KERNELS_HOST'] ?? 'wasm';
-    console.log(`posenc-kernels: onnxruntime-node ${PINNED_ORT_VERSION}, ${threads} ONNX Runtime threads, host ${host}`);
+    console.log(
+      `posenc-kernels: onnxruntime-node ${PINNED_ORT_VERSION}, ${threads} ONNX Runtime threads, host ${host}`,
+    );
   }
 
   const records: BenchRecord[] = [];

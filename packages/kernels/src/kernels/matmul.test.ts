@@ -194,7 +194,10 @@ describe('_FusedMatMul on ONNX Runtime', () => {
 
 describe('BatchMatMul on random shapes', () => {
   /** Seeded draws: ranks 2–4 on each side, batch dims that broadcast (1 against n), any transposes. */
-  function* randomCases(count: number, seed: number): Generator<[number[], number[], boolean, boolean]> {
+  function* randomCases(
+    count: number,
+    seed: number,
+  ): Generator<[number[], number[], boolean, boolean]> {
     const draw = randomValues(count * 16, seed, 0, 1);
     let i = 0;
     const int = (lo: number, hi: number) => lo + Math.floor(draw[i++]! * (hi - lo + 1));
@@ -203,10 +206,17 @@ describe('BatchMatMul on random shapes', () => {
       const rank = int(0, 2);
       const batch = Array.from({ length: rank }, () => int(1, 3));
       const aBatch = batch.map((d) => (draw[i++]! < 0.3 ? 1 : d));
-      const bBatch = batch.map((d, j) => (aBatch[j] === 1 ? d : draw[i++]! < 0.3 ? 1 : d)).slice(int(0, rank));
+      const bBatch = batch
+        .map((d, j) => (aBatch[j] === 1 ? d : draw[i++]! < 0.3 ? 1 : d))
+        .slice(int(0, rank));
       const ta = draw[i++]! < 0.5;
       const tb = draw[i++]! < 0.5;
-      yield [[...aBatch, ...(ta ? [k, m] : [m, k])], [...bBatch, ...(tb ? [n, k] : [k, n])], ta, tb];
+      yield [
+        [...aBatch, ...(ta ? [k, m] : [m, k])],
+        [...bBatch, ...(tb ? [n, k] : [k, n])],
+        ta,
+        tb,
+      ];
     }
   }
 
@@ -222,7 +232,12 @@ describe('BatchMatMul on random shapes', () => {
         {},
         () => {
           const batch = outShape.slice(0, -2);
-          return tf.matMul(tf.broadcastTo(t(as, 151), [...batch, ...as.slice(-2)]), tf.broadcastTo(t(bs, 152), [...batch, ...bs.slice(-2)]), ta, tb);
+          return tf.matMul(
+            tf.broadcastTo(t(as, 151), [...batch, ...as.slice(-2)]),
+            tf.broadcastTo(t(bs, 152), [...batch, ...bs.slice(-2)]),
+            ta,
+            tb,
+          );
         },
       );
       expect(calls).toBe(1);
