@@ -10,7 +10,7 @@ export const PYTORCH_SCRIPT = fileURLToPath(
 );
 export const PYTORCH_INSTALL_HINT =
   'install it from Debian with `apt-get update && apt-get install -y python3-torch libopenblas0-pthread` ' +
-  '(the bench looks in $POSENC_PYTHON, python3 and /usr/bin/python3)';
+  '(the bench uses $POSENC_PYTHON if set, else the first of python3 and /usr/bin/python3 that has torch)';
 
 export interface PytorchResult {
   workload: string;
@@ -27,11 +27,10 @@ export interface PytorchRun {
   results: PytorchResult[];
 }
 
-/** The first interpreter that can `import torch`, or undefined. */
+/** The first interpreter that can `import torch` ($POSENC_PYTHON alone when set), or undefined. */
 export function findTorchPython(): { python: string; torch: string } | undefined {
-  const candidates = [process.env['POSENC_PYTHON'], 'python3', '/usr/bin/python3'].filter(
-    (c): c is string => !!c,
-  );
+  const chosen = process.env['POSENC_PYTHON'];
+  const candidates = chosen ? [chosen] : ['python3', '/usr/bin/python3'];
   for (const python of candidates) {
     const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], {
       encoding: 'utf8',
