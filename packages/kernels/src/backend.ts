@@ -93,8 +93,8 @@ function smokeTest(sessions: SessionCache): void {
       outputs: [{ name: 'y', type: 'float32' }],
     }))
     .run(
-      [{ type: 'float32', dims: [3], location: 'cpu', data: x }],
-      [{ type: 'float32', dims: [3], location: 'cpu', data: y }],
+      [{ type: 'float32', dims: [3], data: x }],
+      [{ type: 'float32', dims: [3], data: y }],
     );
   if (y[0] !== 2 || y[1] !== 4 || y[2] !== 6)
     throw new Error(`ONNX Runtime smoke test computed [${y}] for 2·[1,2,3]`);

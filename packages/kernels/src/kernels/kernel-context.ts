@@ -71,7 +71,6 @@ export function runGraph(
   const arg = (info: TensorInfo): NativeTensorArg => ({
     type: onnxType(info.dtype)!,
     dims: info.shape,
-    location: 'cpu',
     data: memory.view(info),
   });
   ctx.sessions.get(key, build).run(inputs.map(arg), results.map(arg));

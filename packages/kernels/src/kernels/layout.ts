@@ -90,10 +90,10 @@ export const tile: AcceleratedKernel = {
     if (sizeOf(shape) === 0) return out;
     graph.run(
       [
-        { type, dims: x.shape, location: 'cpu', data: memory.view(x) },
-        { type: 'int64', dims: [rank], location: 'cpu', data: BigInt64Array.from(reps, BigInt) },
+        { type, dims: x.shape, data: memory.view(x) },
+        { type: 'int64', dims: [rank], data: BigInt64Array.from(reps, BigInt) },
       ],
-      [{ type, dims: shape, location: 'cpu', data: memory.view(out) }],
+      [{ type, dims: shape, data: memory.view(out) }],
     );
     return out;
   },
@@ -193,15 +193,14 @@ export const splitV: AcceleratedKernel = {
     }));
     graph.run(
       [
-        { type, dims: x.shape, location: 'cpu', data: memory.view(x) },
+        { type, dims: x.shape, data: memory.view(x) },
         {
           type: 'int64',
           dims: [sizes.length],
-          location: 'cpu',
           data: BigInt64Array.from(sizes, BigInt),
         },
       ],
-      results.map((r) => ({ type, dims: r.shape, location: 'cpu' as const, data: memory.view(r) })),
+      results.map((r) => ({ type, dims: r.shape, data: memory.view(r) })),
     );
     return results;
   },

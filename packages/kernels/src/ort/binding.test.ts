@@ -1,14 +1,16 @@
 /**
- * The internal binding this package relies on: pinned to one onnxruntime-node version and
- * checked for shape. If onnxruntime-node is upgraded, these tests fail until the binding has
- * been re-read and the pin moved.
+ * The ONNX Runtime library this package calls: pinned to one onnxruntime-node version, reached
+ * through the C API with koffi, with inputs and outputs used in place. If onnxruntime-node or
+ * koffi is upgraded, the pin tests fail until the binding has been re-checked and the pin moved.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeModel } from '../onnx/model.js';
 import {
-  describeBindingMismatch,
+  findOrtLibrary,
   loadOrtBinding,
   PINNED_ORT_VERSION,
   resolveOrtBinding,
@@ -16,113 +18,80 @@ import {
 } from './binding.js';
 
 const require = createRequire(import.meta.url);
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  dependencies: Record<string, string>;
+};
 
 describe('onnxruntime-node pin', () => {
-  it('the installed version is the pinned one', () => {
+  it('the installed package and the library inside it are the pinned version', () => {
     expect((require('onnxruntime-node/package.json') as { version: string }).version).toBe(
       PINNED_ORT_VERSION,
     );
+    expect(loadOrtBinding().version).toBe(PINNED_ORT_VERSION);
   });
 
-  it('package.json depends on exactly the pinned version (no range)', () => {
-    const pkg = JSON.parse(
-      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-    ) as { dependencies: Record<string, string> };
+  it('package.json depends on exactly the pinned versions (no range)', () => {
     expect(pkg.dependencies['onnxruntime-node']).toBe(PINNED_ORT_VERSION);
-  });
-
-  it('the installed internal binding has the shape this package was written against', () => {
-    expect(describeBindingMismatch(require('onnxruntime-node/dist/binding.js'))).toBeUndefined();
+    expect(pkg.dependencies['koffi']).toMatch(/^\d+\.\d+\.\d+$/);
+    expect((require('koffi') as { version: string }).version).toBe(pkg.dependencies['koffi']);
   });
 });
 
-describe('describeBindingMismatch', () => {
-  const session = class {
-    loadModel() {}
-    run() {}
-    dispose() {}
-    get inputMetadata() {
-      return [];
-    }
-    get outputMetadata() {
-      return [];
-    }
+/** A fake `require` whose package.json resolves into `dir`. */
+function fakeRequire(dir: string | undefined, version = PINNED_ORT_VERSION): RequireLike {
+  const r = ((id: string) => {
+    if (id === 'onnxruntime-node/package.json' && dir) return { version };
+    throw new Error(`Cannot find module '${id}'\nRequire stack: …`);
+  }) as RequireLike;
+  r.resolve = (id: string) => {
+    if (id === 'onnxruntime-node/package.json' && dir) return join(dir, 'package.json');
+    throw new Error(`Cannot find module '${id}'`);
   };
-  it('names what changed', () => {
-    expect(describeBindingMismatch({ binding: { InferenceSession: session } })).toBe(
-      'dist/binding.js exports no initOrt()',
-    );
-    expect(describeBindingMismatch({ initOrt() {}, binding: {} })).toBe(
-      'dist/binding.js exports no binding.InferenceSession',
-    );
-    const noRun = class extends session {};
-    Object.defineProperty(noRun.prototype, 'run', { value: undefined });
-    expect(describeBindingMismatch({ initOrt() {}, binding: { InferenceSession: noRun } })).toBe(
-      'binding.InferenceSession has no method run()',
-    );
-    const noMetadata = class {
-      loadModel() {}
-      run() {}
-      dispose() {}
-    };
-    expect(
-      describeBindingMismatch({ initOrt() {}, binding: { InferenceSession: noMetadata } }),
-    ).toBe('binding.InferenceSession has no accessor inputMetadata');
-    expect(
-      describeBindingMismatch({ initOrt() {}, binding: { InferenceSession: session } }),
-    ).toBeUndefined();
-  });
-});
+  return r;
+}
 
-describe('resolveOrtBinding says in one line why it cannot load', () => {
-  const fake =
-    (modules: Record<string, unknown>): RequireLike =>
-    (id) => {
-      const m = modules[id];
-      if (m instanceof Error) throw m;
-      if (m === undefined) throw new Error(`Cannot find module '${id}'\nRequire stack: …`);
-      return m;
-    };
+describe('findOrtLibrary says in one line why it cannot load', () => {
   it('not installed', () => {
-    expect(() => resolveOrtBinding(fake({}))).toThrow(/^onnxruntime-node is not installed$/);
+    expect(() => findOrtLibrary(fakeRequire(undefined))).toThrow(
+      /^onnxruntime-node is not installed$/,
+    );
   });
   it('another version', () => {
-    expect(() =>
-      resolveOrtBinding(fake({ 'onnxruntime-node/package.json': { version: '1.31.0' } })),
-    ).toThrow(
-      `onnxruntime-node 1.31.0 is installed; @posenc/kernels uses its internal binding and needs exactly ${PINNED_ORT_VERSION}`,
+    expect(() => findOrtLibrary(fakeRequire(tmpdir(), '1.31.0'))).toThrow(
+      `onnxruntime-node 1.31.0 is installed; @posenc/kernels is tested with exactly ${PINNED_ORT_VERSION}`,
     );
   });
-  it('no native binary for this platform', () => {
-    const error = new Error(
-      "Cannot find module '../bin/napi-v6/freebsd/x64/onnxruntime_binding.node'\nRequire stack: …",
-    );
-    const load = () =>
-      resolveOrtBinding(
-        fake({
-          'onnxruntime-node/package.json': { version: PINNED_ORT_VERSION },
-          'onnxruntime-node/dist/binding.js': error,
-        }),
-      );
-    expect(load).toThrow(
-      /could not load its native binding on .*: Cannot find module '..\/bin\/napi-v6\/freebsd\/x64\/onnxruntime_binding.node'$/,
+  it('no library for this platform', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ort-'));
+    expect(() => findOrtLibrary(fakeRequire(dir))).toThrow(
+      `onnxruntime-node ${PINNED_ORT_VERSION} has no ONNX Runtime library for ${process.platform}-${process.arch}`,
     );
   });
-  it('a changed internal API', () => {
-    const load = () =>
-      resolveOrtBinding(
-        fake({
-          'onnxruntime-node/package.json': { version: PINNED_ORT_VERSION },
-          'onnxruntime-node/dist/binding.js': { binding: {} },
-        }),
-      );
-    expect(load).toThrow(
-      `onnxruntime-node ${PINNED_ORT_VERSION}: unexpected internal binding (dist/binding.js exports no initOrt())`,
-    );
+  it('a library that is not one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ort-'));
+    const bin = join(dir, 'bin', 'napi-v6', process.platform, process.arch);
+    mkdirSync(bin, { recursive: true });
+    const name =
+      process.platform === 'win32'
+        ? 'onnxruntime.dll'
+        : process.platform === 'darwin'
+          ? 'libonnxruntime.1.dylib'
+          : 'libonnxruntime.so.1';
+    writeFileSync(join(bin, name), 'not a shared library');
+    const r = fakeRequire(dir);
+    expect(findOrtLibrary(r).library).toBe(join(bin, name));
+    const fake = ((id: string) => (id === 'koffi' ? require('koffi') : r(id))) as RequireLike;
+    fake.resolve = r.resolve;
+    expect(() => resolveOrtBinding(fake)).toThrow(/could not load: /);
+  });
+  it('finds the installed one', () => {
+    const found = findOrtLibrary(require as unknown as RequireLike);
+    expect(found.version).toBe(PINNED_ORT_VERSION);
+    expect(found.library).toMatch(/onnxruntime/);
   });
 });
 
-describe('the native session', () => {
+describe('a session', () => {
   const model = encodeModel({
     nodes: [{ op: 'Mul', inputs: ['a', 'b'], outputs: ['y'] }],
     inputs: [
@@ -131,45 +100,106 @@ describe('the native session', () => {
     ],
     outputs: [{ name: 'y', type: 'float32' }],
   });
-  const arg = (data: Float32Array, dims: number[]) => ({
-    type: 'float32' as const,
-    dims,
-    location: 'cpu' as const,
-    data,
-  });
+  const f32 = (data: Float32Array, dims: number[]) => ({ type: 'float32' as const, dims, data });
+  const open = () =>
+    loadOrtBinding().createSession(model, { intraOpNumThreads: 1, spinning: false });
 
-  it('runs synchronously and writes a preallocated output in place, for any shape', () => {
-    const session = loadOrtBinding().createSession(model, { intraOpNumThreads: 1 });
+  it('runs synchronously and writes the output in place, for any shape', () => {
+    const session = open();
     const out = new Float32Array(6);
     const result = session.run(
-      {
-        a: arg(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]),
-        b: arg(new Float32Array([10, 100, 1000]), [3]),
-      },
-      { y: arg(out, [2, 3]) },
+      ['a', 'b'],
+      [
+        f32(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]),
+        f32(new Float32Array([10, 100, 1000]), [3]),
+      ],
+      ['y'],
+      [f32(out, [2, 3])],
     );
-    expect(result).not.toBeInstanceOf(Promise);
+    expect(result).toBeUndefined();
     expect(Array.from(out)).toEqual([10, 200, 3000, 40, 500, 6000]);
-    const view = new Float32Array(new ArrayBuffer(32), 8, 2); // an offset view, like a heap slice
+    // Offset views into one buffer, as tensors are slices of the wasm heap.
+    const heap = new Float32Array(8);
+    heap.set([3, 4, 2], 4);
     session.run(
-      { a: arg(new Float32Array([3, 4]), [2]), b: arg(new Float32Array([2]), []) },
-      { y: arg(view, [2]) },
+      ['a', 'b'],
+      [f32(heap.subarray(4, 6), [2]), f32(heap.subarray(6, 7), [])],
+      ['y'],
+      [f32(heap.subarray(1, 3), [2])],
     );
-    expect(Array.from(new Float32Array(view.buffer))).toEqual([0, 0, 6, 8, 0, 0, 0, 0]);
+    expect(Array.from(heap)).toEqual([0, 6, 8, 0, 3, 4, 2, 0]);
     session.dispose();
   });
 
-  it('rejects an output buffer of the wrong size instead of writing past it', () => {
-    const session = loadOrtBinding().createSession(model, {
-      intraOpNumThreads: 1,
-      logSeverityLevel: 4,
-    });
+  it('reads and writes int32, int64 and bool tensors in place', () => {
+    const cast = loadOrtBinding().createSession(
+      encodeModel({
+        nodes: [
+          { op: 'Add', inputs: ['i', 'i'], outputs: ['twice'] },
+          {
+            op: 'Cast',
+            inputs: ['i'],
+            outputs: ['wide'],
+            attributes: [{ name: 'to', kind: 'int', value: 7 }],
+          },
+          { op: 'Not', inputs: ['flag'], outputs: ['notFlag'] },
+        ],
+        inputs: [
+          { name: 'i', type: 'int32' },
+          { name: 'flag', type: 'bool' },
+        ],
+        outputs: [
+          { name: 'twice', type: 'int32' },
+          { name: 'wide', type: 'int64' },
+          { name: 'notFlag', type: 'bool' },
+        ],
+      }),
+      { intraOpNumThreads: 1, spinning: false },
+    );
+    const twice = new Int32Array(3);
+    const wide = new BigInt64Array(3);
+    const notFlag = new Uint8Array(3);
+    cast.run(
+      ['i', 'flag'],
+      [
+        { type: 'int32', dims: [3], data: new Int32Array([-2, 0, 7]) },
+        { type: 'bool', dims: [3], data: new Uint8Array([1, 0, 1]) },
+      ],
+      ['twice', 'wide', 'notFlag'],
+      [
+        { type: 'int32', dims: [3], data: twice },
+        { type: 'int64', dims: [3], data: wide },
+        { type: 'bool', dims: [3], data: notFlag },
+      ],
+    );
+    expect(Array.from(twice)).toEqual([-4, 0, 14]);
+    expect(Array.from(wide)).toEqual([-2n, 0n, 7n]);
+    expect(Array.from(notFlag)).toEqual([0, 1, 0]);
+    cast.dispose();
+  });
+
+  it("rejects an output of the wrong shape with ONNX Runtime's message, writing nothing", () => {
+    const session = open();
+    const out = new Float32Array(3).fill(-1);
     expect(() =>
       session.run(
-        { a: arg(new Float32Array(4), [4]), b: arg(new Float32Array(4), [4]) },
-        { y: arg(new Float32Array(3), [3]) },
+        ['a', 'b'],
+        [f32(new Float32Array(4), [4]), f32(new Float32Array(4), [4])],
+        ['y'],
+        [f32(out, [3])],
       ),
-    ).toThrow();
+    ).toThrow(/^Run: .*shape/i);
+    expect(Array.from(out)).toEqual([-1, -1, -1]);
     session.dispose();
+    expect(() => session.run([], [], [], [])).toThrow('the ONNX Runtime session was disposed');
+  });
+
+  it('rejects a model ONNX Runtime cannot load', () => {
+    expect(() =>
+      loadOrtBinding().createSession(new Uint8Array([1, 2, 3]), {
+        intraOpNumThreads: 1,
+        spinning: false,
+      }),
+    ).toThrow(/^CreateSessionFromArray: /);
   });
 });

@@ -34,14 +34,7 @@ export class SessionCache {
   constructor(readonly runtime: RuntimeOptions) {
     if (!Number.isInteger(runtime.threads) || runtime.threads < 1)
       throw new Error(`threads = ${runtime.threads} must be a positive integer`);
-    this.options = {
-      intraOpNumThreads: runtime.threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      logSeverityLevel: 4, // failures surface as exceptions; ORT's own log line would repeat them
-      extra: { session: { intra_op: { allow_spinning: runtime.spinning ? '1' : '0' } } },
-    };
+    this.options = { intraOpNumThreads: runtime.threads, spinning: runtime.spinning };
   }
 
   get size(): number {
@@ -67,11 +60,7 @@ export class SessionCache {
             throw new Error(
               `${key}: ${inputs.length} inputs and ${outputs.length} outputs given, graph has ${inputNames.length} and ${outputNames.length}`,
             );
-          const feeds: Record<string, NativeTensorArg> = {};
-          inputNames.forEach((name, i) => (feeds[name] = inputs[i]!));
-          const fetches: Record<string, NativeTensorArg> = {};
-          outputNames.forEach((name, i) => (fetches[name] = outputs[i]!));
-          session.run(feeds, fetches);
+          session.run(inputNames, inputs, outputNames, outputs);
         },
       };
       this.sessions.set(key, compiled);
