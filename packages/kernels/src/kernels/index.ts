@@ -2,17 +2,15 @@
  * The kernels this package can run on ONNX Runtime, and the subset it does by default.
  *
  * The default set was chosen op by op with `npm run compare-kernels` (tfjs-wasm's kernel against
- * ours, each case in a fresh process, at the workloads' shapes; the table is in the README):
- * MLAS wins by far on matrix products (10–300×), and clearly on exp, tanh and erf (wasm calls
- * scalar libm), on reductions (wasm transposes first unless the axes are innermost), on
- * comparisons and on gathers. On arithmetic, casts, transposes, sigmoid, log, softplus and
- * select, tfjs-wasm's XNNPACK loops are as fast or 2–9× faster than ONNX Runtime's elementwise
- * kernels, so those stay on the host. Softmax ties (XNNPACK 4.5 ms, MLAS 4.2 ms with one thread
- * but 11 ms with two on a busy machine for [8,8,256,256]), so it stays on the host too, and so
- * does Concat (1.7 ms against 2.3 ms for two [8,8,256,32] halves). Some entries are not ONNX calls: Identity and same-dtype
- * Cast share data instead of copying it, UnsortedSegmentSum is a loop over the host's memory,
- * Pow with exponent 2 or 3 multiplies on the host, and a broadcasting Tile is a host multiply
- * by ones.
+ * ours, each case in a fresh process, at the workloads' shapes; the table is in the README).
+ * Since outputs are written in place (no copy, see `ort/binding.ts`), ONNX Runtime wins or ties
+ * on every op measured: matrix products by 60–350×; exp, tanh, erf, comparisons, gathers and
+ * reductions by 4–170× (wasm calls scalar libm and transposes before reducing); softmax by 4×;
+ * arithmetic, transposes, splits and concats by 1.0–2.7× (two threads against one). The one
+ * loss is Cast bool→float32 (0.81 ms against 0.73 ms on [8,256,2048]), so conversions stay on
+ * the host. Some entries are not ONNX calls: Identity and same-dtype Cast share data instead of
+ * copying it, UnsortedSegmentSum is a loop over the host's memory, Pow with exponent 2 or 3
+ * multiplies on the host, and a broadcasting Tile is a host multiply by ones.
  */
 import type { AcceleratedKernel } from './kernel-context.js';
 import { batchMatMul, fusedMatMul } from './matmul.js';
@@ -36,36 +34,11 @@ export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   unsortedSegmentSum,
 ];
 
-const DEFAULT_NAMES = new Set([
-  'BatchMatMul',
-  '_FusedMatMul',
-  'Identity',
-  'Exp',
-  'Tanh',
-  'Erf',
-  'Pow',
-  'Equal',
-  'NotEqual',
-  'Greater',
-  'GreaterEqual',
-  'Less',
-  'LessEqual',
-  'Sum',
-  'Mean',
-  'Max',
-  'Min',
-  'Prod',
-  'GatherV2',
-  'UnsortedSegmentSum',
-  'Tile',
-  'SplitV',
-]);
-
 /**
- * The kernels replaced by default: the winners above, plus Cast reduced to its zero-copy
- * same-dtype case (real conversions stay on the host, which is faster at them).
+ * The kernels replaced by default: all of them, with Cast reduced to its zero-copy same-dtype
+ * case (real conversions stay on the host, which is slightly faster at them).
  */
 export const DEFAULT_KERNELS: readonly AcceleratedKernel[] = [
-  ...ACCELERATED_KERNELS.filter((k) => DEFAULT_NAMES.has(k.kernelName)),
+  ...ACCELERATED_KERNELS.filter((k) => k.kernelName !== 'Cast'),
   castSharingOnly,
 ];

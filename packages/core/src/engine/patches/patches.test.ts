@@ -8,16 +8,20 @@ import '@tensorflow/tfjs-backend-wasm';
 import { unsortedSegmentSumValues } from './wasm-unsorted-segment-sum.js';
 import { cumsum } from '../../ops/cumsum.js';
 
-/** Gradient of sum(w ⊙ f(x)) by central differences, in float64 over the float32 op. */
+/**
+ * Gradient of sum(w ⊙ f(x)) by central differences, in float64 over the float32 op; `w` has the
+ * shape of f's output (`outShape`, by default x's shape).
+ */
 function finiteDifference(
   f: (x: tf.Tensor) => tf.Tensor,
   x: number[],
   shape: number[],
   w: number[],
   h = 1e-2,
+  outShape = shape,
 ): number[] {
   const value = (xs: number[]) =>
-    tf.tidy(() => tf.sum(tf.mul(f(tf.tensor(xs, shape)), tf.tensor(w, shape))).dataSync()[0]!);
+    tf.tidy(() => tf.sum(tf.mul(f(tf.tensor(xs, shape)), tf.tensor(w, outShape))).dataSync()[0]!);
   return x.map((_, i) => {
     const plus = x.slice();
     const minus = x.slice();
@@ -116,5 +120,44 @@ describe('UnsortedSegmentSum on wasm (the gather gradient)', () => {
     expect(wasm.length).toBe(15);
     wasm.forEach((v, i) => expect(v).toBeCloseTo(cpu[i]!, 5));
     await tf.setBackend('cpu');
+  });
+});
+
+describe('gradients of broadcasting ops reduce to the input shapes', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  const cases: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor, number[], number[]][] = [
+    ['BatchMatMul, broadcast batch dims', (a, b) => tf.matMul(a, b), [2, 1, 3, 4], [1, 4, 2]],
+    ['BatchMatMul, matrix times batch', (a, b) => tf.matMul(a, b, true, false), [4, 3], [2, 4, 5]],
+    ['Maximum', (a, b) => tf.maximum(a, b), [2, 3], [3]],
+    ['Minimum', (a, b) => tf.minimum(a, b), [2, 1, 3], [4, 1]],
+    ['SquaredDifference', (a, b) => tf.squaredDifference(a, b), [3, 1], [1, 4]],
+  ];
+  for (const [name, f, aShape, bShape] of cases) {
+    it(`${name}: shapes and values match finite differences`, () => {
+      const size = (s: number[]) => s.reduce((p, d) => p * d, 1);
+      const a = randomArray(size(aShape), 3);
+      const b = randomArray(size(bShape), 5);
+      const outShape = tf.tidy(() => f(tf.tensor(a, aShape), tf.tensor(b, bShape)).shape);
+      const w = randomArray(size(outShape), 7);
+      const loss = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(f(x, y), tf.tensor(w, outShape)));
+      const [ga, gb] = tf.grads(loss)([tf.tensor(a, aShape), tf.tensor(b, bShape)]);
+      expect(ga!.shape).toEqual(aShape);
+      expect(gb!.shape).toEqual(bShape);
+      const fdA = finiteDifference((x) => f(x, tf.tensor(b, bShape)), a, aShape, w, 1e-3, outShape);
+      const fdB = finiteDifference((y) => f(tf.tensor(a, aShape), y), b, bShape, w, 1e-3, outShape);
+      Array.from(ga!.dataSync()).forEach((g, i) => expect(g).toBeCloseTo(fdA[i]!, 2));
+      Array.from(gb!.dataSync()).forEach((g, i) => expect(g).toBeCloseTo(fdB[i]!, 2));
+    });
+  }
+
+  it('Prod with a negative axis differentiates like the positive axis', () => {
+    const x = tf.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+    const negative = tf.grad((t: tf.Tensor) => tf.sum(tf.prod(t, -1)))(x);
+    const positive = tf.grad((t: tf.Tensor) => tf.sum(tf.prod(t, 1)))(x);
+    expect(Array.from(negative.dataSync())).toEqual([6, 3, 2, 30, 24, 20]);
+    expect(Array.from(positive.dataSync())).toEqual([6, 3, 2, 30, 24, 20]);
   });
 });
