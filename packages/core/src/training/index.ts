@@ -1,8 +1,10 @@
 export {
   AdamW,
+  ADAMW_UPDATE_KERNEL,
   DEFAULT_NO_DECAY_PATTERNS,
   parseAdamWConfig,
   type AdamWConfig,
+  type AdamWUpdateAttrs,
   type AdamWOptions,
   type OptimizerState,
 } from './adamw.js';

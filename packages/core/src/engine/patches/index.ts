@@ -6,7 +6,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { installCumsumGradient } from './cumsum-gradient.js';
 import { installComparisonGradients } from './comparison-gradients.js';
 import { installWasmUnsortedSegmentSum } from './wasm-unsorted-segment-sum.js';
-import { installBroadcastGradients } from './broadcast-gradients.js';
+import { installReducingGradients } from './reducing-gradients.js';
 
 let installed = false;
 
@@ -16,5 +16,5 @@ export function installPatches(tf: typeof tfType): void {
   installCumsumGradient(tf);
   installComparisonGradients(tf);
   installWasmUnsortedSegmentSum(tf);
-  installBroadcastGradients(tf);
+  installReducingGradients(tf);
 }

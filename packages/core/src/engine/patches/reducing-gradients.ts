@@ -41,7 +41,7 @@ export function reduceToShape(
   return tf.reshape(summed, [...shape]);
 }
 
-export function installBroadcastGradients(tf: typeof tfType): void {
+export function installReducingGradients(tf: typeof tfType): void {
   for (const kernelName of BROADCASTING) {
     replaceGradient(tf, kernelName, (original) => (dy, saved, attrs) => {
       const [a, b] = saved as [tfType.Tensor, tfType.Tensor];
