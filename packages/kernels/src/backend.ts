@@ -92,10 +92,7 @@ function smokeTest(sessions: SessionCache): void {
       inputs: [{ name: 'x', type: 'float32' }],
       outputs: [{ name: 'y', type: 'float32' }],
     }))
-    .run(
-      [{ type: 'float32', dims: [3], data: x }],
-      [{ type: 'float32', dims: [3], data: y }],
-    );
+    .run([{ type: 'float32', dims: [3], data: x }], [{ type: 'float32', dims: [3], data: y }]);
   if (y[0] !== 2 || y[1] !== 4 || y[2] !== 6)
     throw new Error(`ONNX Runtime smoke test computed [${y}] for 2·[1,2,3]`);
 }
