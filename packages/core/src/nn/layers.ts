@@ -4,6 +4,9 @@
  */
 import { tf } from '../engine/tf.js';
 import { EMBEDDING_INIT_STD, normalParameter, onesParameter, zerosParameter } from './init.js';
+import { gelu } from './gelu.js';
+
+export { gelu };
 
 export type Parameters = Record<string, tf.Variable>;
 
@@ -115,19 +118,6 @@ export class Embedding {
   parameters(): Parameters {
     return { [`${this.name}.weight`]: this.weight };
   }
-}
-
-/**
- * GELU, tanh approximation (as GPT-2 and BERT's TF code); TF.js 4.22 has no GELU op.
- * x + 0.044715·x³ is written x·(1 + 0.044715·x²): `tf.pow` is a slow generic kernel on wasm
- * (77 ms against 3 ms for the products on [8,256,2048]) and its gradient needs a log.
- */
-export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const cubic = tf.mul(x, tf.add(1, tf.mul(0.044715, tf.square(x))));
-    const inner = tf.mul(Math.sqrt(2 / Math.PI), cubic);
-    return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
-  });
 }
 
 export type Activation = 'gelu' | 'relu';

@@ -10,8 +10,9 @@
  * loss is Cast bool→float32 (0.81 ms against 0.73 ms on [8,256,2048]), so conversions stay on
  * the host. Some entries are not ONNX calls: Identity and same-dtype Cast share data instead of
  * copying it, UnsortedSegmentSum is a loop over the host's memory, Pow with exponent 2 or 3
- * multiplies on the host, and a broadcasting Tile is a host multiply by ones. One is not a TF.js
- * kernel at all: core's `PosencAdamWUpdate`, a whole AdamW step of one parameter in one run.
+ * multiplies on the host, and a small broadcasting Tile is a host multiply by ones. Three are not TF.js
+ * kernels: core's `PosencAdamWUpdate` (a whole AdamW step of one parameter in one run) and
+ * `PosencGelu`/`PosencGeluGrad` (GELU and its gradient, one run each).
  */
 import type { AcceleratedKernel } from './kernel-context.js';
 import { batchMatMul, fusedMatMul } from './matmul.js';
@@ -22,6 +23,7 @@ import { REDUCE_KERNELS } from './reduce.js';
 import { LAYOUT_KERNELS } from './layout.js';
 import { gatherV2, unsortedSegmentSum } from './gather.js';
 import { adamWUpdate } from './adamw.js';
+import { gelu, geluGrad } from './gelu.js';
 
 /** Every ONNX-backed kernel, including those that lose to the host (for tests and measurements). */
 export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
@@ -35,6 +37,8 @@ export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   gatherV2,
   unsortedSegmentSum,
   adamWUpdate,
+  gelu,
+  geluGrad,
 ];
 
 /**

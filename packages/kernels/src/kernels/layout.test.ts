@@ -48,7 +48,7 @@ describe('Tile on the kernels backend', () => {
     [
       [4, 1, 3],
       [1, 5, 1],
-    ], // a broadcast (host multiply by ones)
+    ], // a broadcast (ONNX Expand here; a host multiply by ones under minElements)
     [
       [1, 6],
       [7, 1],
