@@ -84,6 +84,27 @@ describe('findOrtLibrary says in one line why it cannot load', () => {
     fake.resolve = r.resolve;
     expect(() => resolveOrtBinding(fake)).toThrow(/could not load: /);
   });
+  it('loads again in the same process (one environment, fresh function types)', () => {
+    const again = resolveOrtBinding(require as unknown as RequireLike);
+    const session = again.createSession(
+      encodeModel({
+        nodes: [{ op: 'Neg', inputs: ['x'], outputs: ['y'] }],
+        inputs: [{ name: 'x', type: 'float32' }],
+        outputs: [{ name: 'y', type: 'float32' }],
+      }),
+      { intraOpNumThreads: 1, spinning: false },
+    );
+    const y = new Float32Array(2);
+    session.run(
+      ['x'],
+      [{ type: 'float32', dims: [2], data: new Float32Array([1, -2]) }],
+      ['y'],
+      [{ type: 'float32', dims: [2], data: y }],
+    );
+    expect(Array.from(y)).toEqual([-1, 2]);
+    session.dispose();
+  });
+
   it('finds the installed one', () => {
     const found = findOrtLibrary(require as unknown as RequireLike);
     expect(found.version).toBe(PINNED_ORT_VERSION);

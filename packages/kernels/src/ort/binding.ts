@@ -150,14 +150,14 @@ export function resolveOrtBinding(require: RequireLike): OrtBinding {
   const getApiBase = lib.func('void *OrtGetApiBase()');
   const base = koffi.decode(getApiBase(), koffi.array('void *', 2)) as [bigint, bigint];
   const version = (
-    koffi.decode(base[1], koffi.proto('const char *OrtGetVersionString()')) as () => string
+    koffi.decode(base[1], koffi.proto(`const char *posenc_ort_${protoCount++}()`)) as () => string
   )();
   if (version !== PINNED_ORT_VERSION)
     throw new Error(
       `onnxruntime-node ${packageVersion} ships ONNX Runtime ${version}; expected ${PINNED_ORT_VERSION}`,
     );
   const api = (
-    koffi.decode(base[0], koffi.proto('void *OrtGetApi(uint32_t version)')) as (
+    koffi.decode(base[0], koffi.proto(`void *posenc_ort_${protoCount++}(uint32_t version)`)) as (
       v: number,
     ) => Pointer
   )(ORT_API_VERSION);
@@ -167,8 +167,7 @@ export function resolveOrtBinding(require: RequireLike): OrtBinding {
     api,
     koffi.array('void *', API_INDEX.AddSessionConfigEntry + 1),
   ) as bigint[];
-  let protoCount = 0;
-  // Each prototype gets a unique name: koffi registers named types globally.
+  // Each prototype gets a unique name: koffi registers named types globally, for the process.
   const fn = <F>(index: number, result: string, params: string): F =>
     koffi.decode(table[index], koffi.proto(`${result} posenc_ort_${protoCount++}(${params})`)) as F;
   type StatusFn<A extends unknown[]> = (...args: A) => Status;
@@ -364,6 +363,8 @@ export function resolveOrtBinding(require: RequireLike): OrtBinding {
     },
   };
 }
+
+let protoCount = 0;
 
 function firstLine(e: unknown): string {
   return String(e instanceof Error ? e.message : e).split('\n')[0]!;
