@@ -10,6 +10,7 @@ import { expectSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
 const SHAPES = [
   [3, 5], // under the elementwise threshold: still ours (the host has no GELU)
   [4, 64, 130],
+  [3, 100, 1000], // the gradient runs in two chunks, the second partial
 ];
 
 describe('GELU kernels', () => {

@@ -1,11 +1,12 @@
 /**
- * core's `PosencGelu` and `PosencGeluGrad` kernels (tanh-approximate GELU and dy·GELU'), each one
- * ONNX Runtime run: the nine forward ops, and the backward's recomputed tanh and derivative, run
- * inside one multithreaded graph instead of a TF.js op (and a heap allocation) apiece. The
- * forward nodes follow core's composite op for op, so on this engine it gives the same bits.
+ * core's `PosencGelu` and `PosencGeluGrad` kernels (tanh-approximate GELU and dy·GELU′) on ONNX
+ * Runtime. The forward is one run of its `com.microsoft` FastGelu, the same tanh
+ * approximation in one vectorised pass (5.1 ms for [8,256,2048], against 10.7 ms for the nine
+ * elementwise ops). ONNX Runtime's CPU build has no GELU gradient op, so the backward is a graph
+ * of elementwise nodes (recomputing tanh), run chunk by chunk.
  */
 import { GELU_GRAD_KERNEL, GELU_KERNEL, type tf } from '@posenc/core';
-import type { OnnxGraph, OnnxNode, OnnxTensor } from '../onnx/model.js';
+import { MICROSOFT_DOMAIN, type OnnxGraph, type OnnxNode, type OnnxTensor } from '../onnx/model.js';
 import { runGraph, type AcceleratedKernel } from './kernel-context.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -43,13 +44,7 @@ const TANH_NODES: OnnxNode[] = [
 
 function forwardGraph(): OnnxGraph {
   return {
-    nodes: [
-      ...TANH_NODES,
-      node('Mul', ['half', 'x'], 'half_x'),
-      node('Add', ['one', 't'], 'one_plus_t'),
-      node('Mul', ['half_x', 'one_plus_t'], 'y'),
-    ],
-    initializers: CONSTANTS,
+    nodes: [{ op: 'FastGelu', domain: MICROSOFT_DOMAIN, inputs: ['x'], outputs: ['y'] }],
     inputs: [{ name: 'x', type: 'float32' }],
     outputs: [{ name: 'y', type: 'float32' }],
   };
@@ -95,6 +90,13 @@ export const gelu: AcceleratedKernel = {
   },
 };
 
+/**
+ * Elements per run of the gradient graph. Each of its 18 nodes is a pass over its input, so the
+ * graph runs over 1 MB chunks whose intermediates stay in cache: [8,256,2048] takes 10.6 ms in
+ * chunks of 262,144 (12.1 ms at 65,536) against 23.6 ms in one run.
+ */
+const GRADIENT_CHUNK = 262_144;
+
 export const geluGrad: AcceleratedKernel = {
   kernelName: GELU_GRAD_KERNEL,
   run({ inputs, backend }, ctx) {
@@ -102,7 +104,19 @@ export const geluGrad: AcceleratedKernel = {
     if (dy.dtype !== 'float32' || x.dtype !== 'float32') return undefined;
     if (dy.shape.length !== x.shape.length || dy.shape.some((d, i) => d !== x.shape[i]))
       return undefined;
-    const out = [{ shape: x.shape, dtype: 'float32' as const }];
-    return runGraph(ctx, backend, GELU_GRAD_KERNEL, gradientGraph, [dy, x], out)[0];
+    const memory = ctx.memoryOf(backend);
+    const out = memory.allocate(x.shape, 'float32');
+    const [dyData, xData, outData] = [dy, x, out].map((t) => memory.view(t) as Float32Array);
+    const graph = ctx.sessions.get(GELU_GRAD_KERNEL, gradientGraph);
+    for (let start = 0; start < xData!.length; start += GRADIENT_CHUNK) {
+      const end = Math.min(start + GRADIENT_CHUNK, xData!.length);
+      const slice = (a: Float32Array) => ({
+        type: 'float32' as const,
+        dims: [end - start],
+        data: a.subarray(start, end),
+      });
+      graph.run([slice(dyData!), slice(xData!)], [slice(outData!)]);
+    }
+    return out;
   },
 };
