@@ -171,6 +171,9 @@ export function resolveOrtBinding(require: RequireLike): OrtBinding {
   const fn = <F>(index: number, result: string, params: string): F =>
     koffi.decode(table[index], koffi.proto(`${result} posenc_ort_${protoCount++}(${params})`)) as F;
   type StatusFn<A extends unknown[]> = (...args: A) => Status;
+  /** The `OrtStatus *Set…(OrtSessionOptions *options, int value)` setters. */
+  const setOption = (index: number) =>
+    fn<StatusFn<[bigint, number]>>(index, 'void *', 'void *options, int value');
   const c = {
     GetErrorMessage: fn<(s: bigint) => string>(
       API_INDEX.GetErrorMessage,
@@ -188,31 +191,11 @@ export function resolveOrtBinding(require: RequireLike): OrtBinding {
       'void *',
       '_Out_ void **out',
     ),
-    SetSessionExecutionMode: fn<StatusFn<[bigint, number]>>(
-      API_INDEX.SetSessionExecutionMode,
-      'void *',
-      'void *options, int mode',
-    ),
-    SetSessionLogSeverityLevel: fn<StatusFn<[bigint, number]>>(
-      API_INDEX.SetSessionLogSeverityLevel,
-      'void *',
-      'void *options, int level',
-    ),
-    SetSessionGraphOptimizationLevel: fn<StatusFn<[bigint, number]>>(
-      API_INDEX.SetSessionGraphOptimizationLevel,
-      'void *',
-      'void *options, int level',
-    ),
-    SetIntraOpNumThreads: fn<StatusFn<[bigint, number]>>(
-      API_INDEX.SetIntraOpNumThreads,
-      'void *',
-      'void *options, int threads',
-    ),
-    SetInterOpNumThreads: fn<StatusFn<[bigint, number]>>(
-      API_INDEX.SetInterOpNumThreads,
-      'void *',
-      'void *options, int threads',
-    ),
+    SetSessionExecutionMode: setOption(API_INDEX.SetSessionExecutionMode),
+    SetSessionLogSeverityLevel: setOption(API_INDEX.SetSessionLogSeverityLevel),
+    SetSessionGraphOptimizationLevel: setOption(API_INDEX.SetSessionGraphOptimizationLevel),
+    SetIntraOpNumThreads: setOption(API_INDEX.SetIntraOpNumThreads),
+    SetInterOpNumThreads: setOption(API_INDEX.SetInterOpNumThreads),
     AddSessionConfigEntry: fn<StatusFn<[bigint, string, string]>>(
       API_INDEX.AddSessionConfigEntry,
       'void *',
