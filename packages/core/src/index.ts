@@ -40,5 +40,6 @@ export * from './models/vit.js';
 
 export * from './data/random.js';
 export * from './data/language-modelling.js';
+export * from './data/sotu.js';
 export * from './training/index.js';
 export * from './io/safetensors.js';

@@ -17,8 +17,8 @@ import {
   tf,
   train,
   unigramEntropy,
+  sotuAddresses,
 } from '@posenc/core';
-import { sotuAddresses } from './testing/sotu.js';
 import {
   extendPositionTable,
   segmentBatch,

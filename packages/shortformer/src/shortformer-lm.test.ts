@@ -13,8 +13,8 @@ import {
   initEngine,
   tf,
   unigramEntropy,
+  sotuAddresses,
 } from '@posenc/core';
-import { sotuAddresses } from './testing/sotu.js';
 import { evaluateNonOverlapping, evaluateTokenByToken, trainShortformer } from './index.js';
 
 const STEPS = 250;

