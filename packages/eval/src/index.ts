@@ -20,7 +20,6 @@ export { loadTokenizer } from './tokenizer/load-tokenizer.js';
 export * from './data/token-array.js';
 export * from './data/token-stream.js';
 export * from './data/eval-segments.js';
-export { trainWindows } from './data/train-windows.js';
 
 export * from './lm/windows.js';
 export * from './lm/perplexity.js';

@@ -39,4 +39,17 @@ describe('language-modelling data', () => {
     );
     tf.dispose([a.inputs, a.targets, b.inputs, b.targets, c.inputs, c.targets]);
   });
+
+  it('random windows are the same from any integer token array', () => {
+    const tokens = Int32Array.from({ length: 500 }, (_, i) => (i * 7) % 256);
+    const wide = randomWindows(tokens, 4, 16, 9, 3);
+    for (const narrow of [Uint8Array.from(tokens), Uint16Array.from(tokens)]) {
+      const w = randomWindows(narrow, 4, 16, 9, 3);
+      expect(w.inputs.arraySync()).toEqual(wide.inputs.arraySync());
+      expect(w.targets.arraySync()).toEqual(wide.targets.arraySync());
+      expect(w.tokens).toBe(64);
+      tf.dispose([w.inputs, w.targets]);
+    }
+    tf.dispose([wide.inputs, wide.targets]);
+  });
 });

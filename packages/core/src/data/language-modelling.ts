@@ -34,11 +34,18 @@ export interface LMBatch {
 }
 
 /**
+ * Token ids in any integer typed array: a large corpus keeps its ids in the narrowest one its
+ * vocabulary fits (a byte-level WikiText-103 is 0.5 GB as bytes, 2 GB as int32).
+ */
+export type TokenIds = Int32Array | Uint16Array | Uint8Array;
+
+/**
  * `batch` windows of `length`+1 tokens at offsets drawn from (seed, step): inputs are the first
- * `length`, targets the last `length`.
+ * `length`, targets the last `length`. A function of (seed, step) alone, so every method sees
+ * the same batches in the same order and a resumed run the ones an uninterrupted run would.
  */
 export function randomWindows(
-  tokens: Int32Array,
+  tokens: TokenIds,
   batch: number,
   length: number,
   seed: number,

@@ -1,9 +1,8 @@
-/** Token arrays, evaluation segments and training windows. */
-import { initEngine, randomWindows, tf } from '@posenc/core';
+/** Token arrays and evaluation segments (training windows are core's `randomWindows`). */
+import { initEngine } from '@posenc/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evalSegments } from './eval-segments.js';
 import { allocateTokens, TokenArrayBuilder } from './token-array.js';
-import { trainWindows } from './train-windows.js';
 
 beforeAll(async () => {
   await initEngine({ engine: 'cpu', log: null });
@@ -54,17 +53,5 @@ describe('evaluation segments', () => {
     expect(() => evalSegments(short, { maxTokens: 100, longestLength: 500 })).toThrow(
       /fewer than the longest evaluation length 500/,
     );
-  });
-});
-
-describe('training windows', () => {
-  it("are core's random windows for any token array, a function of (seed, step) only", async () => {
-    const tokens = Int32Array.from({ length: 500 }, (_, i) => (i * 7) % 256);
-    const ours = trainWindows(Uint8Array.from(tokens), 4, 16, 9, 3);
-    const core = randomWindows(tokens, 4, 16, 9, 3);
-    expect(await ours.inputs.array()).toEqual(await core.inputs.array());
-    expect(await ours.targets.array()).toEqual(await core.targets.array());
-    expect(ours.tokens).toBe(64);
-    tf.dispose([ours.inputs, ours.targets, core.inputs, core.targets]);
   });
 });

@@ -1,8 +1,10 @@
+import type { TokenIds } from '@posenc/core';
+
 /**
  * Token ids in the narrowest typed array their vocabulary fits: a byte-level WikiText-103 is 540 M
  * tokens, 0.5 GB as bytes and 2 GB as int32.
  */
-export type TokenArray = Uint8Array | Uint16Array | Int32Array;
+export type TokenArray = TokenIds;
 
 export function allocateTokens(vocabSize: number, length: number): TokenArray {
   if (vocabSize <= 0x100) return new Uint8Array(length);

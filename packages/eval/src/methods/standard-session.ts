@@ -5,13 +5,13 @@
  */
 import {
   DecoderLM,
+  randomWindows,
   sequencePositions,
   type LMBatch,
   type PositionEncoding,
   type SequencePositions,
   type tf,
 } from '@posenc/core';
-import { trainWindows } from '../data/train-windows.js';
 import { decoderScorer } from '../lm/decoder-scorer.js';
 import { evaluatePerplexity } from '../lm/perplexity.js';
 import type { MethodContext, MethodSession } from './method.js';
@@ -47,7 +47,7 @@ export function createModel(
 export function randomWindowBatch(context: MethodContext, step: number): PositionedBatch {
   const { trainTokens, batch, trainLength, seed } = context;
   return {
-    ...trainWindows(trainTokens, batch, trainLength, seed, step),
+    ...randomWindows(trainTokens, batch, trainLength, seed, step),
     positions: sequencePositions(batch, trainLength),
   };
 }
