@@ -11,7 +11,7 @@ import {
   tf,
   type AttentionContext,
 } from '@posenc/core';
-import { goldenPath } from './testing/golden.js';
+import { goldenPath } from '@posenc/core/testing';
 import { maxAbsDiff, sharpen, testModel } from './testing/models.js';
 import { piaTable, PositionInfusedAttention } from './index.js';
 

@@ -1,5 +1,5 @@
 /**
- * Locates the shared golden vectors. The repository is checked out as `<dir>/main` with
+ * `@posenc/core/testing`: locates the shared golden vectors for every package's tests. The repository is checked out as `<dir>/main` with
  * `<dir>/shared` beside it, locally and in CI alike; `POSENC_GOLDEN_DIR` overrides the location
  * of `shared/golden`.
  */
@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** From `packages/core/src/testing/` up to `<dir>`, then into `shared/golden`. */
+/** From `packages/core/src/testing/` (or `dist/testing/`) up to `<dir>`, then into `shared/golden`. */
 const DEFAULT_GOLDEN_DIR = fileURLToPath(new URL('../../../../../shared/golden/', import.meta.url));
 
 /** Path of a file or folder under the golden directory; throws if it does not exist. */

@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gridPositions, tf } from '@posenc/core';
-import { goldenPath } from '../testing/golden.js';
+import { goldenPath } from '@posenc/core/testing';
 import {
   entry,
   goldenTensor,

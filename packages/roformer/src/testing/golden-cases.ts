@@ -3,7 +3,7 @@
  * JSON config in `__metadata__.config`.
  */
 import { decodeToFloat32, readSafetensorsFile, tf, type TensorEntry } from '@posenc/core';
-import { goldenPath } from './golden.js';
+import { goldenPath } from '@posenc/core/testing';
 
 export interface GoldenCase {
   readonly config: Record<string, unknown>;
