@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   createEncoding,
@@ -22,18 +22,9 @@ import { maxAbsDiff } from '../testing/golden-cases.js';
 import { uniform } from '../testing/random.js';
 import { dot, referenceRope } from '../testing/reference-rope.js';
 import { RopeEncoding } from './rope-encoding.js';
+import { onCpuWithoutLeaks } from '../testing/cpu-without-leaks.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
-
-let tensorsBefore = 0;
-beforeEach(() => {
-  tensorsBefore = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(tensorsBefore);
-});
+onCpuWithoutLeaks();
 
 function rope(config: Record<string, unknown> = {}): RopeEncoding {
   return createEncoding({ name: 'rope', ...config }) as RopeEncoding;

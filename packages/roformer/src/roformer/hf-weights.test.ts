@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   encodeTensorEntry,
   readSafetensorsFile,
@@ -12,6 +12,7 @@ import {
 import '../index.js';
 import { maxAbsDiff } from '../testing/golden-cases.js';
 import { randomizeParameters } from '../testing/randomize.js';
+import { onCpuWithoutLeaks } from '../testing/cpu-without-leaks.js';
 import {
   assignHFRoFormerWeights,
   fromHFConfig,
@@ -25,21 +26,13 @@ import {
 } from './hf-weights.js';
 import { RoFormer, type RoFormerOptions } from './model.js';
 
+onCpuWithoutLeaks();
 let dir = '';
 beforeAll(async () => {
-  await tf.setBackend('cpu');
   dir = await mkdtemp(join(tmpdir(), 'posenc-roformer-'));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
-});
-
-let tensorsBefore = 0;
-beforeEach(() => {
-  tensorsBefore = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(tensorsBefore);
 });
 
 const TINY: RoFormerOptions = {

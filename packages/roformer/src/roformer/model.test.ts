@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sequencePositions, tf, type TensorEntry } from '@posenc/core';
 import '../index.js';
 import { maxAbsDiff } from '../testing/golden-cases.js';
@@ -6,18 +6,9 @@ import { hfRoFormerReference } from '../testing/hf-roformer-reference.js';
 import { randomizeParameters } from '../testing/randomize.js';
 import { hfRoFormerEntries } from './hf-weights.js';
 import { IGNORE_INDEX, RoFormer, type RoFormerOptions } from './model.js';
+import { onCpuWithoutLeaks } from '../testing/cpu-without-leaks.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
-
-let tensorsBefore = 0;
-beforeEach(() => {
-  tensorsBefore = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(tensorsBefore);
-});
+onCpuWithoutLeaks();
 
 const TINY: RoFormerOptions = {
   vocabSize: 11,

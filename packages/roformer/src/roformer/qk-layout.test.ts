@@ -1,22 +1,13 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tf } from '@posenc/core';
 import '../index.js';
 import { maxAbsDiff } from '../testing/golden-cases.js';
 import { randomizeParameters } from '../testing/randomize.js';
 import { RoFormer, type RoFormerOptions } from './model.js';
 import { convertProjectionLayout, convertRoFormerLayout } from './qk-layout.js';
+import { onCpuWithoutLeaks } from '../testing/cpu-without-leaks.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
-
-let tensorsBefore = 0;
-beforeEach(() => {
-  tensorsBefore = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(tensorsBefore);
-});
+onCpuWithoutLeaks();
 
 const TINY: RoFormerOptions = {
   vocabSize: 13,

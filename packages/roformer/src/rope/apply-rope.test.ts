@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { positionsFromIds, sequencePositions, tf } from '@posenc/core';
 import { maxAbsDiff } from '../testing/golden-cases.js';
 import { random, uniform } from '../testing/random.js';
@@ -7,18 +7,9 @@ import { AngleTableCache, angleTableValues } from './angle-tables.js';
 import { baseInverseFrequencies, ropeFrequencies } from './frequencies.js';
 import { layoutPermutation, type RopeLayout } from './layout.js';
 import { referenceRope } from '../testing/reference-rope.js';
+import { onCpuWithoutLeaks } from '../testing/cpu-without-leaks.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
-
-let tensorsBefore = 0;
-beforeEach(() => {
-  tensorsBefore = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(tensorsBefore);
-});
+onCpuWithoutLeaks();
 
 function tensor4(seed: number, shape: [number, number, number, number]): tf.Tensor4D {
   return tf.tensor4d(

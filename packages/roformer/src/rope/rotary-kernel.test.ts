@@ -1,22 +1,13 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gridPositions, tf } from '@posenc/core';
 import { maxAbsDiff } from '../testing/golden-cases.js';
 import { random, uniform } from '../testing/random.js';
 import { applyRope, type RopeOptions } from './apply-rope.js';
 import type { RopePositionsInput } from './coordinates.js';
 import { ROTARY_KERNEL } from './rotary-kernel.js';
+import { onCpuWithoutLeaks } from '../testing/cpu-without-leaks.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
-
-let tensorsBefore = 0;
-beforeEach(() => {
-  tensorsBefore = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(tensorsBefore);
-});
+onCpuWithoutLeaks();
 
 interface Case {
   name: string;
