@@ -17,7 +17,11 @@ import {
   disposeParameters,
   type Parameters,
 } from '../nn/layers.js';
-import { TransformerLayer, type NormPlacement } from './transformer-layer.js';
+import {
+  transformerStack,
+  type TransformerLayer,
+  type NormPlacement,
+} from './transformer-layer.js';
 import { buildEncodings, embedPositions, encodingParameters } from './encodings-in-model.js';
 import {
   parseTransformerConfig,
@@ -87,21 +91,16 @@ export class DecoderLM {
       seed,
     });
     this.tokenEmbedding = new Embedding('embed.tokens', vocabSize, modelDim, { seed });
-    this.layers = Array.from(
-      { length: layers },
-      (_, layer) =>
-        new TransformerLayer({
-          layer,
-          modelDim,
-          heads,
-          ffnDim,
-          norm,
-          attention,
-          featureMap,
-          dropout: this.config.dropout,
-          seed,
-        }),
-    );
+    this.layers = transformerStack(layers, {
+      modelDim,
+      heads,
+      ffnDim,
+      norm,
+      attention,
+      featureMap,
+      dropout: this.config.dropout,
+      seed,
+    });
     if (norm === 'pre') this.finalNorm = new LayerNorm('final_norm', modelDim);
     if (!this.config.tieEmbeddings)
       this.head = new Linear('lm_head', modelDim, vocabSize, { bias: false, seed });

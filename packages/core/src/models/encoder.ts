@@ -22,7 +22,11 @@ import {
   Linear,
   type Parameters,
 } from '../nn/layers.js';
-import { TransformerLayer, type NormPlacement } from './transformer-layer.js';
+import {
+  transformerStack,
+  type TransformerLayer,
+  type NormPlacement,
+} from './transformer-layer.js';
 import { buildEncodings, embedPositions, encodingParameters } from './encodings-in-model.js';
 import {
   parseTransformerConfig,
@@ -114,21 +118,16 @@ export class Encoder {
     this.tokenEmbedding = new Embedding('embed.tokens', vocabSize, modelDim, { seed });
     if (typeVocabSize > 0)
       this.typeEmbedding = new Embedding('embed.types', typeVocabSize, modelDim, { seed });
-    this.layers = Array.from(
-      { length: layers },
-      (_, layer) =>
-        new TransformerLayer({
-          layer,
-          modelDim,
-          heads,
-          ffnDim,
-          norm,
-          attention,
-          featureMap,
-          dropout: this.config.dropout,
-          seed,
-        }),
-    );
+    this.layers = transformerStack(layers, {
+      modelDim,
+      heads,
+      ffnDim,
+      norm,
+      attention,
+      featureMap,
+      dropout: this.config.dropout,
+      seed,
+    });
     if (norm === 'post') this.embeddingNorm = new LayerNorm('embed.norm', modelDim);
     else this.finalNorm = new LayerNorm('final_norm', modelDim);
   }

@@ -17,7 +17,7 @@ import {
   Linear,
   type Parameters,
 } from '../nn/layers.js';
-import { TransformerLayer } from './transformer-layer.js';
+import { transformerStack, type TransformerLayer } from './transformer-layer.js';
 import { buildEncodings, embedPositions, encodingParameters } from './encodings-in-model.js';
 import {
   parseTransformerConfig,
@@ -141,21 +141,16 @@ export class ViT {
     // the official JAX code starts it at zero.
     if (this.config.pooling === 'class')
       this.classToken = normalParameter([1, 1, modelDim], 0.02, seed, 'cls_token');
-    this.layers = Array.from(
-      { length: layers },
-      (_, layer) =>
-        new TransformerLayer({
-          layer,
-          modelDim,
-          heads,
-          ffnDim,
-          norm: 'pre',
-          attention,
-          featureMap,
-          dropout: this.config.dropout,
-          seed,
-        }),
-    );
+    this.layers = transformerStack(layers, {
+      modelDim,
+      heads,
+      ffnDim,
+      norm: 'pre',
+      attention,
+      featureMap,
+      dropout: this.config.dropout,
+      seed,
+    });
     this.finalNorm = new LayerNorm('final_norm', modelDim);
     this.head = new Linear('head', modelDim, classes, { seed });
   }
