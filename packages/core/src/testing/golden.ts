@@ -1,6 +1,7 @@
 /**
- * `@posenc/core/testing`: locates the shared golden vectors for every package's tests. The repository is checked out as `<dir>/main` with
- * `<dir>/shared` beside it, locally and in CI alike; `POSENC_GOLDEN_DIR` overrides the location
+ * Locates the shared golden vectors for every package's tests. The repository is checked out as
+ * `<dir>/main` with `<dir>/shared` beside it, locally and in CI alike; `POSENC_GOLDEN_DIR`
+ * overrides the location
  * of `shared/golden`.
  */
 import { existsSync } from 'node:fs';

@@ -43,11 +43,4 @@ export function goldenTensor(e: TensorEntry): tf.Tensor {
   return tf.tensor(decodeToFloat32(e), e.shape, 'float32');
 }
 
-/** Largest |a − b| over two equally long arrays. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length)
-    throw new Error(`maxAbsDiff: lengths ${a.length} and ${b.length} differ`);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-}
+export { maxAbsDiff } from '@posenc/core/testing';

@@ -51,11 +51,4 @@ export function randomTokens(count: number, vocab: number, seed: number): Int32A
   return Int32Array.from({ length: count }, () => Math.floor(next() * vocab));
 }
 
-/** Largest absolute difference of two equally long arrays. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length)
-    throw new Error(`maxAbsDiff: lengths ${a.length} and ${b.length} differ`);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-}
+export { maxAbsDiff } from '@posenc/core/testing';
