@@ -1,8 +1,7 @@
 /**
  * Locates the shared golden vectors for every package's tests. The repository is checked out as
  * `<dir>/main` with `<dir>/shared` beside it, locally and in CI alike; `POSENC_GOLDEN_DIR`
- * overrides the location
- * of `shared/golden`.
+ * overrides the location of `shared/golden`.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
