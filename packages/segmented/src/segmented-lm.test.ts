@@ -18,6 +18,7 @@ import {
   train,
   unigramEntropy,
   sotuAddresses,
+  windowsAt,
 } from '@posenc/core';
 import {
   extendPositionTable,
@@ -36,21 +37,11 @@ beforeAll(async () => {
 /** Mean loss of nonoverlapping `length`-token windows of `tokens` (positions 0…length−1). */
 function heldOutLoss(model: DecoderLM, tokens: Int32Array, length: number): number {
   const windows = Math.floor((tokens.length - 1) / length);
-  const inputs = new Int32Array(windows * length);
-  const targets = new Int32Array(windows * length);
-  for (let w = 0; w < windows; w++) {
-    inputs.set(tokens.subarray(w * length, (w + 1) * length), w * length);
-    targets.set(tokens.subarray(w * length + 1, (w + 1) * length + 1), w * length);
-  }
-  return tf.tidy(
-    () =>
-      model
-        .loss(
-          tf.tensor2d(inputs, [windows, length], 'int32'),
-          tf.tensor2d(targets, [windows, length], 'int32'),
-        )
-        .dataSync()[0]!,
-  );
+  const starts = Array.from({ length: windows }, (_, w) => w * length);
+  return tf.tidy(() => {
+    const { inputs, targets } = windowsAt(tokens, starts, length);
+    return model.loss(inputs, targets).dataSync()[0]!;
+  });
 }
 
 const lastMean = (losses: number[]): number => losses.slice(-20).reduce((a, b) => a + b, 0) / 20;

@@ -5,7 +5,7 @@
  * the classic RNN-LM `batchify` (ofirpress/shortformer rewrites fairseq's `ShardedIterator` this
  * way and disables shuffling with `--curriculum 1000` and `shuffle=False`).
  */
-import { tf, type LMBatch } from '@posenc/core';
+import { windowsAt, type LMBatch } from '@posenc/core';
 
 export interface StreamLayout {
   /** Rows B: the corpus is cut into B contiguous parts. */
@@ -58,17 +58,9 @@ export function streamBatch(tokens: Int32Array, layout: StreamLayout, index: num
     );
   const epoch = Math.floor(index / stepsPerEpoch);
   const within = index % stepsPerEpoch;
-  const inputs = new Int32Array(rows * length);
-  const targets = new Int32Array(rows * length);
-  for (let row = 0; row < rows; row++) {
-    const start = row * partLength + within * length;
-    inputs.set(tokens.subarray(start, start + length), row * length);
-    targets.set(tokens.subarray(start + 1, start + length + 1), row * length);
-  }
+  const starts = Array.from({ length: rows }, (_, row) => row * partLength + within * length);
   return {
-    inputs: tf.tensor2d(inputs, [rows, length], 'int32'),
-    targets: tf.tensor2d(targets, [rows, length], 'int32'),
-    tokens: rows * length,
+    ...windowsAt(tokens, starts, length),
     epoch,
     epochStart: within === 0,
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
-import { byteTokens, randomWindows, unigramEntropy } from './language-modelling.js';
+import { byteTokens, randomWindows, unigramEntropy, windowsAt } from './language-modelling.js';
 
 describe('language-modelling data', () => {
   it('unigram entropy: log(k) for k equiprobable symbols, 0 for one symbol', () => {
@@ -51,5 +51,25 @@ describe('language-modelling data', () => {
       tf.dispose([w.inputs, w.targets]);
     }
     tf.dispose([wide.inputs, wide.targets]);
+  });
+
+  it('windows at given starts: targets are the inputs shifted by one; a start too late is an error', () => {
+    const tokens = Int32Array.from({ length: 20 }, (_, i) => 100 + i);
+    const w = windowsAt(tokens, [0, 7, 15], 4);
+    expect(w.inputs.arraySync()).toEqual([
+      [100, 101, 102, 103],
+      [107, 108, 109, 110],
+      [115, 116, 117, 118],
+    ]);
+    expect(w.targets.arraySync()).toEqual([
+      [101, 102, 103, 104],
+      [108, 109, 110, 111],
+      [116, 117, 118, 119],
+    ]);
+    expect(w.tokens).toBe(12);
+    tf.dispose([w.inputs, w.targets]);
+    expect(() => windowsAt(tokens, [16], 4)).toThrow(
+      'windowsAt: start = 16 is not allowed; a window of 4 + 1 tokens needs an integer start from 0 to 15 (the stream has 20)',
+    );
   });
 });

@@ -56,16 +56,28 @@ export function randomWindows(
       `randomWindows: the text has ${tokens.length} tokens, fewer than length + 1 = ${length + 1}`,
     );
   const next = generatorFor(seed, step);
-  const inputs = new Int32Array(batch * length);
-  const targets = new Int32Array(batch * length);
-  for (let b = 0; b < batch; b++) {
-    const start = Math.floor(next() * (tokens.length - length));
-    inputs.set(tokens.subarray(start, start + length), b * length);
-    targets.set(tokens.subarray(start + 1, start + length + 1), b * length);
-  }
+  const starts = Array.from({ length: batch }, () => Math.floor(next() * (tokens.length - length)));
+  return windowsAt(tokens, starts, length);
+}
+
+/**
+ * One row per start: inputs `tokens[start … start+length)`, targets the same window shifted by
+ * one. Every start must leave `length + 1` tokens.
+ */
+export function windowsAt(tokens: TokenIds, starts: readonly number[], length: number): LMBatch {
+  const inputs = new Int32Array(starts.length * length);
+  const targets = new Int32Array(starts.length * length);
+  starts.forEach((start, row) => {
+    if (!Number.isInteger(start) || start < 0 || start + length + 1 > tokens.length)
+      throw new Error(
+        `windowsAt: start = ${start} is not allowed; a window of ${length} + 1 tokens needs an integer start from 0 to ${tokens.length - length - 1} (the stream has ${tokens.length})`,
+      );
+    inputs.set(tokens.subarray(start, start + length), row * length);
+    targets.set(tokens.subarray(start + 1, start + length + 1), row * length);
+  });
   return {
-    inputs: tf.tensor2d(inputs, [batch, length], 'int32'),
-    targets: tf.tensor2d(targets, [batch, length], 'int32'),
-    tokens: batch * length,
+    inputs: tf.tensor2d(inputs, [starts.length, length], 'int32'),
+    targets: tf.tensor2d(targets, [starts.length, length], 'int32'),
+    tokens: starts.length * length,
   };
 }

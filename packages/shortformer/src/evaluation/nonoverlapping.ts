@@ -5,7 +5,7 @@
  * cache models — each block also sees the previous block's cached states, so every prediction
  * has between L′ + 1 and L′ + L tokens of context.
  */
-import { tf, type DecoderLM } from '@posenc/core';
+import { tf, windowsAt, type DecoderLM } from '@posenc/core';
 import { SubsequenceCache } from '../subsequence-cache.js';
 import { FIRST_WINDOW_POSITION, windowPositions } from '../window-positions.js';
 import {
@@ -13,7 +13,6 @@ import {
   nllValues,
   perplexityOf,
   predictionCount,
-  windowsAt,
   type PerplexityResult,
 } from './perplexity.js';
 

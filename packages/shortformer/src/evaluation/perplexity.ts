@@ -31,24 +31,6 @@ export function predictionCount(tokens: ArrayLike<number>, who: string): number 
   return tokens.length - 1;
 }
 
-/** `[rows, length]` inputs `tokens[start + i]` and targets `tokens[start + i + 1]` for each start. */
-export function windowsAt(
-  tokens: Int32Array,
-  starts: readonly number[],
-  length: number,
-): { inputs: tf.Tensor2D; targets: tf.Tensor2D } {
-  const inputs = new Int32Array(starts.length * length);
-  const targets = new Int32Array(starts.length * length);
-  starts.forEach((start, row) => {
-    inputs.set(tokens.subarray(start, start + length), row * length);
-    targets.set(tokens.subarray(start + 1, start + length + 1), row * length);
-  });
-  return {
-    inputs: tf.tensor2d(inputs, [starts.length, length], 'int32'),
-    targets: tf.tensor2d(targets, [starts.length, length], 'int32'),
-  };
-}
-
 /** Per-token NLL `[B,N]` read back to the host; frees nothing it was given. */
 export function nllValues(logits: tf.Tensor3D, targets: tf.Tensor2D): Float32Array {
   const nll = tokenNll(logits, targets);

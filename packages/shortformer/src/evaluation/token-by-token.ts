@@ -11,14 +11,13 @@
  * nonoverlapping pass with a cache of L′ = L, so both give the same per-token NLL (the paper
  * reports equal perplexities, §5.3; the tests check it to float tolerance).
  */
-import { tf, type DecoderLM } from '@posenc/core';
+import { tf, windowsAt, type DecoderLM } from '@posenc/core';
 import { FIRST_WINDOW_POSITION, windowPositions } from '../window-positions.js';
 import {
   assertPositiveInteger,
   nllValues,
   perplexityOf,
   predictionCount,
-  windowsAt,
   type PerplexityResult,
 } from './perplexity.js';
 
