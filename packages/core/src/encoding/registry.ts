@@ -16,6 +16,18 @@ export interface EncodingConfig {
   [field: string]: unknown;
 }
 
+/**
+ * A named configuration of an encoding that comparisons list as a method of its own: xPos is
+ * RoPE with a decay, dynamic NTK is RoPE with a scaling. The plugin that knows the method says
+ * so, so a benchmark builds its rows from the registry instead of a list of its own.
+ */
+export interface EncodingVariant {
+  readonly name: string;
+  readonly description: string;
+  readonly paper?: string;
+  readonly config: EncodingConfig;
+}
+
 export interface EncodingDefinition<S extends Schema = Schema> {
   readonly name: string;
   /** One-line description for `posenc list`. */
@@ -26,6 +38,8 @@ export interface EncodingDefinition<S extends Schema = Schema> {
   readonly package: string;
   readonly supports: readonly AttentionKind[];
   readonly schema: S;
+  /** Named configurations that comparisons list as methods of their own. */
+  readonly variants?: readonly EncodingVariant[];
   create(config: ConfigOf<S>): PositionEncoding;
 }
 

@@ -327,5 +327,22 @@ export const ropeDefinition: EncodingDefinition<typeof ropeSchema> = {
   package: ROPE_PACKAGE,
   supports: ['softmax', 'linear'],
   schema: ropeSchema,
+  variants: [
+    {
+      name: 'xpos',
+      description: 'RoPE with an exponential decay of q·k with distance (xPos, scale base 512)',
+      paper: 'Sun et al. 2022, arXiv 2212.10554',
+      config: { name: 'rope', xpos: true },
+    },
+    {
+      // HF `_compute_dynamic_ntk_parameters`: the training-free extension many LLaMA users apply;
+      // the base grows only for inputs longer than the training length.
+      name: 'rope+dynamic',
+      description:
+        'RoPE with dynamic NTK scaling (factor 2): the base grows for inputs longer than the training length',
+      paper: 'Su et al. 2021; dynamic NTK (bloc97, emozilla 2023) as in HF modeling_rope_utils',
+      config: { name: 'rope', scaling: 'dynamic', factor: 2 },
+    },
+  ],
   create: (config) => new RopeEncoding(config),
 };
