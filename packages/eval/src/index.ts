@@ -57,10 +57,7 @@ export { loadLMData, type LMData, type EvaluationInfo } from './harnesses/lm/dat
 export * from './harnesses/lm/evaluation/windows.js';
 export * from './harnesses/lm/evaluation/perplexity.js';
 export { decoderScorer } from './harnesses/lm/evaluation/decoder-scorer.js';
-export {
-  evaluateWithCache,
-  type BlockCache,
-} from './harnesses/lm/evaluation/cached-evaluation.js';
+export { evaluateWithCache, type BlockCache } from './harnesses/lm/evaluation/cached-evaluation.js';
 export type { LMSession, LMSessionContext, LMRow } from './harnesses/lm/methods/session.js';
 export {
   createModel,

@@ -272,8 +272,7 @@ export async function loadCheckpoint(
   const candidates = (await stepFolders(dir))
     .filter((f) => pointer === undefined || f.step <= pointer.step)
     .map((f) => ({ step: f.step, folder: f.name }));
-  if (pointer && !candidates.some((c) => c.folder === pointer!.folder))
-    candidates.unshift(pointer);
+  if (pointer && !candidates.some((c) => c.folder === pointer!.folder)) candidates.unshift(pointer);
   for (const candidate of candidates) {
     try {
       const loaded = await loadFolder(dir, candidate, parameters, optimizer, options);

@@ -20,7 +20,11 @@ export const RUN_FLAGS = [
     value: 'a,b,c|all',
     help: "method rows to run, or 'all' (posenc list <task> shows them)",
   },
-  { flag: 'seeds', value: 'a,b,c', help: 'seeds: each runs every method once, with its own initialisation and data order' },
+  {
+    flag: 'seeds',
+    value: 'a,b,c',
+    help: 'seeds: each runs every method once, with its own initialisation and data order',
+  },
   { flag: 'seed', value: 'N', help: 'one seed (the same as --seeds N)' },
   {
     flag: 'out',

@@ -18,7 +18,10 @@ usage: posenc <command> [options]
 
 commands:
 ${column([
-  ['list [task]', 'every position method of each task: its paper, its package, whether it can run here'],
+  [
+    'list [task]',
+    'every position method of each task: its paper, its package, whether it can run here',
+  ],
   ...HARNESSES.map((h): [string, string] => [`bench ${h.task}`, h.summary]),
 ])}
 
@@ -42,9 +45,7 @@ what the row needs).`;
 
 export function taskHelp(harness: AnyHarness): string {
   const preset = harness.presets['default']!;
-  const presets = column(
-    Object.entries(harness.presets).map(([name, p]) => [name, p.description]),
-  );
+  const presets = column(Object.entries(harness.presets).map(([name, p]) => [name, p.description]));
   const runOptions = column([
     ...RUN_FLAGS.map((f): [string, string] => {
       const defaults: Record<string, string> = {
@@ -57,7 +58,10 @@ export function taskHelp(harness: AnyHarness): string {
     ['-h, --help', 'this help'],
   ]);
   const taskOptions = column(
-    harness.options.map((o) => [`--${o.flag} ${o.value}`, `${o.help} (default ${o.show(preset.config)})`]),
+    harness.options.map((o) => [
+      `--${o.flag} ${o.value}`,
+      `${o.help} (default ${o.show(preset.config)})`,
+    ]),
   );
   return `usage: posenc bench ${harness.task} [options]
 

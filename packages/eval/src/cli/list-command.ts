@@ -22,7 +22,11 @@ export async function listMethods(harnesses: readonly AnyHarness[]): Promise<str
       if (!r.available) lines.push(`${' '.repeat(width)}why: ${r.reason}`);
     }
     const available = resolved.filter((r) => r.available).length;
-    lines.push('', `${available} of ${resolved.length} methods of ${harness.task} can run here.`, '');
+    lines.push(
+      '',
+      `${available} of ${resolved.length} methods of ${harness.task} can run here.`,
+      '',
+    );
   }
   for (const plugin of await loadPlugins())
     if (plugin.reason)

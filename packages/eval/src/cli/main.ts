@@ -45,7 +45,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     if (command === 'list') {
       if (isHelp(rest[0])) return (out(listHelp()), 0);
-      if (rest.length > 1) throw new UsageError(`list takes at most one task, got ${rest.join(' ')}`);
+      if (rest.length > 1)
+        throw new UsageError(`list takes at most one task, got ${rest.join(' ')}`);
       out(await listMethods(rest[0] === undefined ? HARNESSES : [harnessFor(rest[0], 'list')]));
       return 0;
     }
@@ -66,12 +67,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         ...(io.signal && { signal: io.signal }),
       });
       const [first] = harness.metrics(prepared.config);
-      const headline = harness
-        .metrics(prepared.config)
-        .filter((m) => m.unit === first?.unit);
+      const headline = harness.metrics(prepared.config).filter((m) => m.unit === first?.unit);
       if (outcome.results.cells.length && headline.length) {
         out(`\n${markdownTable(metricTable(outcome.results, headline))}\n`);
-        out(`${first!.unit[0]!.toUpperCase()}${first!.unit.slice(1)} (the other figures and the charts are in the reports).`);
+        out(
+          `${first!.unit[0]!.toUpperCase()}${first!.unit.slice(1)} (the other figures and the charts are in the reports).`,
+        );
       }
       out(
         `${outcome.skipped.length ? `${outcome.skipped.length} cell(s) were already done. ` : ''}Results: ${join(outcome.folder, RESULTS_FILE)}, ${join(outcome.folder, REPORT_MD)}, ${join(outcome.folder, REPORT_HTML)}`,

@@ -26,7 +26,8 @@ async function nearestExisting(dir: string): Promise<{ existing: string; missing
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOTDIR')
         throw new UsageError(`cannot make the folder ${dir}: a part of its path is a file`);
-      if (code !== 'ENOENT') throw new UsageError(`cannot use the folder ${dir}: ${(e as Error).message}`);
+      if (code !== 'ENOENT')
+        throw new UsageError(`cannot use the folder ${dir}: ${(e as Error).message}`);
     }
     missing.unshift(current);
     const parent = dirname(current);

@@ -72,13 +72,20 @@ export function yDomain(chart: LineChart): [number, number] {
   return [lo, hi];
 }
 
-/** The x range: every point and every x reference, so a reference line is never off the plot. */
+/**
+ * The x range: every point and every x reference, with a margin so that a reference line at the
+ * first point (the training length) is drawn inside the plot rather than on its axis.
+ */
 export function xDomain(chart: LineChart): [number, number] {
   const xs = chart.series.flatMap((s) => s.points.map((p) => p.x));
   for (const r of chart.references) if (r.axis === 'x') xs.push(r.value);
   if (chart.xTicks) xs.push(...chart.xTicks);
   if (xs.length === 0) return [0, 1];
-  return [Math.min(...xs), Math.max(...xs)];
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  if (chart.xScale === 'log2') return [lo / 2 ** 0.25, hi * 2 ** 0.25];
+  const margin = chart.references.some((r) => r.axis === 'x') ? 0.03 * (hi - lo || 1) : 0;
+  return [lo - margin, hi + margin];
 }
 
 export function chartSpec(chart: LineChart): TopLevelSpec {
@@ -117,12 +124,20 @@ export function chartSpec(chart: LineChart): TopLevelSpec {
     chart.spread === 'bars'
       ? {
           transform: [{ filter: 'datum.hasSpread' }],
+          name: 'spread',
           mark: { type: 'rule' as const, strokeWidth: 1.5 },
           encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color },
         }
       : {
+          name: 'spread',
           mark: { type: 'area' as const, opacity: 0.18 },
-          encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color },
+          // The legend is drawn from the lines, not from these faint bands.
+          encoding: {
+            x,
+            y: { ...y, field: 'lo' },
+            y2: { field: 'hi' },
+            color: { ...color, legend: null },
+          },
         };
   const references = chart.references.map((r) => {
     const inside = r.axis === 'x' ? { x: r.value, y: y1 } : { x: x1, y: r.value };
@@ -207,13 +222,13 @@ export async function renderSvg(chart: LineChart): Promise<string> {
 
 /** The caption's sentence on the reference lines and the spread. */
 export function chartLegend(chart: LineChart): string {
-  const parts = chart.references.map((r) => `dashed line ${r.label}: ${r.meaning}`);
+  const parts = chart.references.map((r) => `Dashed line ${r.label}: ${r.meaning}`);
   const seeds = chart.series.some((s) => s.points.some((p) => p.std !== undefined));
   if (seeds)
     parts.push(
       chart.spread === 'bars'
-        ? 'bars: ± one sample standard deviation over seeds around the mean'
-        : 'shaded: ± one sample standard deviation over seeds around the mean',
+        ? 'Bars: ± one sample standard deviation over seeds around the mean'
+        : 'Shaded: ± one sample standard deviation over seeds around the mean',
     );
   return parts.length ? `${parts.join('; ')}.` : '';
 }

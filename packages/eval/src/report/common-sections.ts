@@ -1,6 +1,6 @@
 /**
  * The report sections every task has: training (final loss, throughput, time, parameters, and
- * the loss curves), the procedures that differ from the standard one, what did not run and why,
+ * the loss curves), the methods with their papers and procedures, what did not run and why,
  * and the facts of the run (engine, machine, versions).
  */
 import type { BenchResults } from '../run/results.js';
@@ -14,7 +14,11 @@ import type { ReportSection } from './sections.js';
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 /** Training loss per step, smoothed, the mean over seeds per method. */
-export function lossChart(results: BenchResults, references: ReferenceLine[], unit: string): LineChart {
+export function lossChart(
+  results: BenchResults,
+  references: ReferenceLine[],
+  unit: string,
+): LineChart {
   const series: ChartSeries[] = [...cellsByMethod(results)].map(([method, cells]) => {
     const curves = cells.map((c) => smoothLosses(c.training.lossHistory));
     const length = Math.min(...curves.map((c) => c.length));
@@ -48,18 +52,7 @@ export function trainingSection(
   return {
     title: 'Training',
     table: {
-      head: [
-        'method',
-        'n',
-        'final loss',
-        `${unit}/s`,
-        'training',
-        'evaluation',
-        'parameters',
-        'paper',
-        'package',
-      ],
-      textColumns: [7, 8],
+      head: ['method', 'n', 'final loss', `${unit}/s`, 'training', 'evaluation', 'parameters'],
       rows: byMethod.map(([method, cells]) => {
         const first = cells[0]!;
         const resumed = cells.flatMap((c) => c.training.resumedFrom);
@@ -77,24 +70,36 @@ export function trainingSection(
           },
           { text: formatSeconds(mean(cells.map((c) => c.evalWallMs))) },
           { text: String(first.training.parameters) },
-          { text: first.paper },
-          { text: first.package },
         ];
       }),
       legend: [
         `Final loss: mean of the last 10% of the steps (± over seeds); ${unit}/s, training and evaluation: means over seeds.`,
       ],
     },
-    figure: { chart, caption: `Training loss, smoothed over windows of steps. ${chartLegend(chart)}` },
+    figure: {
+      chart,
+      caption: `Training loss, smoothed over windows of steps. ${chartLegend(chart)}`,
+    },
   };
 }
 
-export function proceduresSection(results: BenchResults): ReportSection | undefined {
-  const bullets = [...cellsByMethod(results)]
-    .map(([, cells]) => cells[0]!)
-    .filter((c) => c.notes.length)
-    .map((c) => `**${c.method}**: ${c.description}; ${c.notes.join('; ')}.`);
-  return bullets.length ? { title: 'Procedures', bullets } : undefined;
+/** Every method's paper and package, and what its procedure does differently. */
+export function methodsSection(results: BenchResults): ReportSection | undefined {
+  const firsts = [...cellsByMethod(results)].map(([, cells]) => cells[0]!);
+  if (!firsts.length) return undefined;
+  return {
+    title: 'Methods',
+    table: {
+      head: ['method', 'paper', 'package'],
+      textColumns: [1, 2],
+      rows: firsts.map((c) => [{ text: c.method }, { text: c.paper }, { text: c.package }]),
+    },
+    ...(firsts.some((c) => c.notes.length) && {
+      bullets: firsts
+        .filter((c) => c.notes.length)
+        .map((c) => `**${c.method}**: ${c.description}; ${c.notes.join('; ')}.`),
+    }),
+  };
 }
 
 export function notRunSection(results: BenchResults): ReportSection | undefined {

@@ -15,6 +15,7 @@ export function formatSpread(mean: number, std: number): string {
 }
 
 export function formatSeconds(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
   const h = Math.floor(s / 3600);

@@ -23,7 +23,11 @@ export function htmlTable(table: ReportTable): string {
       (row) =>
         `<tr>${row
           .map((c, i) => {
-            const classes = [text.has(i) ? 'text' : '', c.best ? 'best' : '', c.notSeparated ? 'ns' : '']
+            const classes = [
+              text.has(i) ? 'text' : '',
+              c.best ? 'best' : '',
+              c.notSeparated ? 'ns' : '',
+            ]
               .filter(Boolean)
               .join(' ');
             const tag = i === 0 ? 'th scope="row"' : 'td';
@@ -43,7 +47,8 @@ export async function renderHtml(doc: ReportDocument): Promise<string> {
     const parts = [`<h2>${escapeHtml(s.title)}</h2>`];
     for (const p of s.paragraphs ?? []) parts.push(`<p>${inline(p)}</p>`);
     if (s.table) parts.push(htmlTable(s.table));
-    if (s.bullets?.length) parts.push(`<ul>${s.bullets.map((b) => `<li>${inline(b)}</li>`).join('')}</ul>`);
+    if (s.bullets?.length)
+      parts.push(`<ul>${s.bullets.map((b) => `<li>${inline(b)}</li>`).join('')}</ul>`);
     if (s.figure)
       parts.push(
         `<figure>${await renderSvg(s.figure.chart)}<figcaption>${escapeHtml(s.figure.caption)}</figcaption></figure>`,

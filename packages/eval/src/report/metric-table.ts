@@ -37,7 +37,9 @@ export function summarizeMethods(
     n: cells.length,
     metrics: Object.fromEntries(
       metrics.map((m) => {
-        const values = cells.map((c) => c.metrics[m.key]).filter((v): v is number => v !== undefined);
+        const values = cells
+          .map((c) => c.metrics[m.key])
+          .filter((v): v is number => v !== undefined);
         return [m.key, values.length ? summarizeSeeds(values) : undefined];
       }),
     ),
@@ -49,7 +51,9 @@ export function formatSummary(
   format: (value: number) => string = formatFigure,
 ): string {
   if (!s) return '—';
-  return s.std === undefined ? format(s.mean) : `${format(s.mean)} ± ${formatSpread(s.mean, s.std)}`;
+  return s.std === undefined
+    ? format(s.mean)
+    : `${format(s.mean)} ± ${formatSpread(s.mean, s.std)}`;
 }
 
 function isBetter(spec: MetricSpec, a: number, b: number): boolean {
@@ -80,7 +84,8 @@ export function metricTable(
       const top = best[i];
       if (s?.std !== undefined) anySpread = true;
       const isBest = s !== undefined && top !== undefined && s === top;
-      const notSeparated = !isBest && s !== undefined && top !== undefined && separated(s, top) === false;
+      const notSeparated =
+        !isBest && s !== undefined && top !== undefined && separated(s, top) === false;
       if (notSeparated) anyNotSeparated = true;
       return {
         text: formatSummary(s, format),

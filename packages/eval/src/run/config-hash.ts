@@ -23,5 +23,9 @@ export function resultsFormat(task: string, version: number): string {
 }
 
 export function configHash(format: string, config: object): string {
-  return createHash('sha256').update(format).update(canonicalJson(config)).digest('hex').slice(0, 10);
+  return createHash('sha256')
+    .update(format)
+    .update(canonicalJson(config))
+    .digest('hex')
+    .slice(0, 10);
 }

@@ -114,7 +114,11 @@ export interface EvaluateContext<C, D> {
 /** Facts of the loaded data that the results and reports carry (corpus sizes, class counts). */
 export type DataFacts = Record<string, unknown>;
 
-export interface Harness<C extends object = object, D = unknown, S extends TrainingSession = TrainingSession> {
+export interface Harness<
+  C extends object = object,
+  D = unknown,
+  S extends TrainingSession = TrainingSession,
+> {
   /** `lm`, `image`, `lra`, `squad`: the CLI's `posenc bench <task>`. */
   readonly task: string;
   readonly title: string;
@@ -149,7 +153,7 @@ export interface Harness<C extends object = object, D = unknown, S extends Train
   metrics(config: C): readonly MetricSpec[];
   /**
    * The task's sections of report.md and report.html, from the run's results; the shared
-   * sections (training, procedures, what did not run, the run) follow them.
+   * sections (training, methods, what did not run, the run) follow them.
    */
   report(results: BenchResults<C>): readonly ReportSection[];
   /** Lines of the shared "Run" section that describe the task's data, model and protocol. */

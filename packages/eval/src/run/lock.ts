@@ -33,7 +33,8 @@ function alive(pid: number): boolean {
 async function readHolder(path: string): Promise<LockHolder | undefined> {
   try {
     const holder = JSON.parse(await readFile(path, 'utf8')) as Partial<LockHolder>;
-    if (Number.isInteger(holder.pid) && typeof holder.host === 'string') return holder as LockHolder;
+    if (Number.isInteger(holder.pid) && typeof holder.host === 'string')
+      return holder as LockHolder;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
   }

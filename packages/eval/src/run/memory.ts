@@ -11,7 +11,10 @@ const WASM_HEAP = 4 * 1024 ** 3;
 export function memoryLimit(engine: string): { bytes: number; why: string } {
   const machine = Math.floor(totalmem() * 0.8);
   if ((engine === 'wasm' || engine === 'kernels') && WASM_HEAP < machine)
-    return { bytes: WASM_HEAP, why: `the ${engine} engine keeps tensors in WebAssembly memory (4 GiB at most)` };
+    return {
+      bytes: WASM_HEAP,
+      why: `the ${engine} engine keeps tensors in WebAssembly memory (4 GiB at most)`,
+    };
   return { bytes: machine, why: `80% of this machine's ${formatBytes(totalmem())}` };
 }
 

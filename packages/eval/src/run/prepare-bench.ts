@@ -64,7 +64,12 @@ const SEED_MAX = 0xffffffff;
 const dataCache = new Map<string, Promise<unknown>>();
 
 /** The harness's data for a config, loaded once per process (every cell of a run shares it). */
-export function loadDataOnce<C, D>(harness: AnyHarness, format: string, hash: string, config: C): Promise<D> {
+export function loadDataOnce<C, D>(
+  harness: AnyHarness,
+  format: string,
+  hash: string,
+  config: C,
+): Promise<D> {
   const key = `${format}:${hash}`;
   let data = dataCache.get(key);
   if (!data) {
@@ -90,7 +95,9 @@ function checkSeeds(seeds: readonly number[]): number[] {
   if (seeds.length === 0) throw new UsageError('--seeds is empty; give at least one seed');
   for (const s of seeds)
     if (!Number.isInteger(s) || s < 0 || s > SEED_MAX)
-      throw new UsageError(`--seeds: entry ${s} is not allowed; expected an integer from 0 to ${SEED_MAX}`);
+      throw new UsageError(
+        `--seeds: entry ${s} is not allowed; expected an integer from 0 to ${SEED_MAX}`,
+      );
   const duplicate = seeds.find((s, i) => seeds.indexOf(s) !== i);
   if (duplicate !== undefined) throw new UsageError(`--seeds: ${duplicate} is listed twice`);
   return [...seeds];
@@ -158,7 +165,10 @@ export async function prepareBench<C extends object, D>(
   const hash = configHash(format, config);
   const defaultName = `${harness.runName(config)}-${hash}`;
   const dir = resolve(options.baseDir, options.out ?? `results/${defaultName}`);
-  const folder = new RunFolder(dir, options.out !== undefined ? `--out ${options.out}` : `the run folder ${dir}`);
+  const folder = new RunFolder(
+    dir,
+    options.out !== undefined ? `--out ${options.out}` : `the run folder ${dir}`,
+  );
   await checkWritableFolder(dir, folder.what);
   const existingRun = await folder.check(format, hash);
   const { rows, unavailable } = await chooseRows<C, D>(

@@ -29,7 +29,9 @@ export interface RunCellOptions<C, D> {
 }
 
 /** The cell's record, or undefined when it was aborted (its state is checkpointed). */
-export async function runCell<C, D>(options: RunCellOptions<C, D>): Promise<CellRecord | undefined> {
+export async function runCell<C, D>(
+  options: RunCellOptions<C, D>,
+): Promise<CellRecord | undefined> {
   const { harness, cell, row, store, progress, label, data } = options;
   const plan = harness.training(cell.config, data);
   const session = options.factory({ config: cell.config, data, seed: cell.seed });

@@ -72,7 +72,8 @@ export class RunFolder {
       this.runFile,
       `it records the run's settings: restore it, or delete the folder ${this.dir} (and its cells) to start over, or give another --out`,
       (v) =>
-        typeof (v as RunRecord).configHash === 'string' && typeof (v as RunRecord).format === 'string'
+        typeof (v as RunRecord).configHash === 'string' &&
+        typeof (v as RunRecord).format === 'string'
           ? undefined
           : 'no format or configHash field',
     );

@@ -74,7 +74,9 @@ export async function evaluateLM(
     ...(session.evalModeNotes && { evalModeNotes: session.evalModeNotes }),
   };
   return {
-    metrics: Object.fromEntries(evaluations.map((e) => [metricKey(e.mode, e.length), e.perplexity])),
+    metrics: Object.fromEntries(
+      evaluations.map((e) => [metricKey(e.mode, e.length), e.perplexity]),
+    ),
     details: details as unknown as Record<string, unknown>,
     // Summed over the evaluations, whichever process ran them.
     wallMs: evaluations.reduce((t, e) => t + e.wallMs, 0),

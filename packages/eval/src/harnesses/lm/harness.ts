@@ -5,13 +5,7 @@
  */
 import type { Harness } from '../../run/harness.js';
 import type { CellRecord } from '../../run/results.js';
-import {
-  CLIP_NORM,
-  MIN_LR_RATIO,
-  WEIGHT_DECAY,
-  warmupSteps,
-  type LMConfig,
-} from './config.js';
+import { CLIP_NORM, MIN_LR_RATIO, WEIGHT_DECAY, warmupSteps, type LMConfig } from './config.js';
 import { loadCorpus } from './corpus/load-corpus.js';
 import { lmDataFacts, loadLMData, type LMData } from './data.js';
 import { evaluateLM, lmMetrics } from './evaluate.js';
@@ -32,7 +26,7 @@ export const lmHarness: Harness<LMConfig, LMData, LMSession> = {
   presets: LM_PRESETS,
   options: LM_OPTIONS,
   helpNotes: [
-    'Each cell trains the decoder with core\'s trainer (AdamW, warmup then cosine decay, clipping), checkpoints it, and evaluates perplexity per token at every evaluation length in nonoverlapping and sliding-window modes.',
+    "Each cell trains the decoder with core's trainer (AdamW, warmup then cosine decay, clipping), checkpoints it, and evaluates perplexity per token at every evaluation length in nonoverlapping and sliding-window modes.",
   ],
 
   async resolveConfig(config, baseDir) {

@@ -19,11 +19,11 @@ export function estimateLMMemory(config: LMConfig, vocabSize: number): number {
   // activation) and the scores, probabilities and their gradient; the logits and their softmax.
   const tokens = config.batch * config.trainLength;
   const attention = 3 * config.batch * heads * config.trainLength * config.trainLength;
-  const training =
-    layers * (tokens * (10 * d + 3 * ffnDim) + attention) + 3 * tokens * vocabSize;
+  const training = layers * (tokens * (10 * d + 3 * ffnDim) + attention) + 3 * tokens * vocabSize;
   // An evaluation pass at the longest length, MAX_BATCH_TOKENS tokens at a time (one layer live).
   const longest = longestEvalLength(config);
   const evalRows = Math.max(1, Math.floor(MAX_BATCH_TOKENS / longest));
-  const evaluation = evalRows * (2 * heads * longest * longest + longest * (6 * d + ffnDim + vocabSize));
+  const evaluation =
+    evalRows * (2 * heads * longest * longest + longest * (6 * d + ffnDim + vocabSize));
   return FLOAT * (4 * parameters + Math.max(training, evaluation));
 }

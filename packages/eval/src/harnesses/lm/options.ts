@@ -85,12 +85,13 @@ export const LM_OPTIONS: readonly OptionSpec<LMConfig>[] = [
   }),
   {
     flag: 'eval-tokens',
-    value: "N|all",
+    value: 'N|all',
     help: `target tokens scored per evaluation, spread over the split, or 'all' (${LM_RANGES.evalTokens.min}…${LM_RANGES.evalTokens.max})`,
     show: (c) => String(c.evalTokens),
     apply: (c, text) => ({
       ...c,
-      evalTokens: text === 'all' ? 'all' : parseInteger('--eval-tokens', text, LM_RANGES.evalTokens),
+      evalTokens:
+        text === 'all' ? 'all' : parseInteger('--eval-tokens', text, LM_RANGES.evalTokens),
     }),
   },
   decimalOption({

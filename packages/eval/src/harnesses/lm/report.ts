@@ -55,7 +55,10 @@ export function perplexityChart(results: LMResults, mode: EvalMode): LineChart {
 function modeSection(results: LMResults, mode: EvalMode): ReportSection {
   const chart = perplexityChart(results, mode);
   const notes = [...cellsByMethod(results)]
-    .map(([method, cells]) => [method, (cells[0]!.details as unknown as LMDetails).evalModeNotes?.[mode]])
+    .map(([method, cells]) => [
+      method,
+      (cells[0]!.details as unknown as LMDetails).evalModeNotes?.[mode],
+    ])
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
     .map(([method, note]) => `${method}: ${note}`);
   return {

@@ -8,9 +8,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ownLines, runCli } from '../testing/run-cli.js';
-import { TINY_RUN_ARGS } from '../testing/tiny-run.js';
-import type { BenchResults } from './results.js';
+import type { BenchResults } from '../../run/results.js';
+import { ownLines, runCli } from '../../testing/run-cli.js';
+import { TINY_RUN_ARGS } from '../../testing/tiny-run.js';
+import type { LMDetails } from './evaluate.js';
 
 const STEPS = 150;
 
@@ -43,7 +44,7 @@ async function results(dir: string): Promise<BenchResults> {
 describe('a killed run', () => {
   it('resumes from its last checkpoint and completes as if never interrupted', async () => {
     const killedDir = join(root, 'killed');
-    const pointer = join(killedDir, 'methods', 'alibi', 'checkpoints', 'latest.json');
+    const pointer = join(killedDir, 'cells', 'alibi', 'seed-0', 'checkpoints', 'latest.json');
     const [reference, killed] = await Promise.all([
       runCli(args(join(root, 'reference'))),
       runCli(args(killedDir), {
@@ -61,7 +62,7 @@ describe('a killed run', () => {
     expect(reference.code, reference.stderr).toBe(0);
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
     // Killed during training: nothing was finished, nothing half-written.
-    expect(existsSync(join(killedDir, 'methods', 'alibi', 'result.json'))).toBe(false);
+    expect(existsSync(join(killedDir, 'cells', 'alibi', 'seed-0', 'result.json'))).toBe(false);
     expect(existsSync(join(killedDir, 'results.json'))).toBe(false);
 
     const rerun = await runCli(args(killedDir));
@@ -75,15 +76,15 @@ describe('a killed run', () => {
 
     const expected = await results(join(root, 'reference'));
     const actual = await results(killedDir);
-    expect(actual.methods.map((m) => m.method)).toEqual(['alibi', 'sinusoidal']);
-    expect(actual.methods[0]!.training.resumedFrom).toEqual([step]);
-    expect(actual.methods[1]!.training.resumedFrom).toEqual([]);
-    actual.methods.forEach((m, i) => {
-      const e = expected.methods[i]!;
+    expect(actual.cells.map((m) => m.method)).toEqual(['alibi', 'sinusoidal']);
+    expect(actual.cells[0]!.training.resumedFrom).toEqual([step]);
+    expect(actual.cells[1]!.training.resumedFrom).toEqual([]);
+    const perplexities = (c: BenchResults['cells'][number]) =>
+      (c.details as unknown as LMDetails).evaluations.map((x) => x.perplexity);
+    actual.cells.forEach((m, i) => {
+      const e = expected.cells[i]!;
       expect(m.training.lossHistory).toEqual(e.training.lossHistory);
-      expect(m.evaluations.map((x) => x.perplexity)).toEqual(
-        e.evaluations.map((x) => x.perplexity),
-      );
+      expect(perplexities(m)).toEqual(perplexities(e));
     });
   });
 });

@@ -1,35 +1,57 @@
 /**
- * The method table: unique names, the presets' methods in it, unavailable plugins reported with
- * their reason, and every available method trains and evaluates without leaking tensors.
+ * The LM harness's rows: built from core's registry (every encoding and variant a decoder can
+ * use) and the plugins' declared procedures, unique names, the presets' methods among them,
+ * unavailable plugins reported with their reason, and every available row trains and evaluates
+ * without leaking tensors.
  */
-import { initEngine, tf, train } from '@posenc/core';
+import { initEngine, listEncodings, tf, train } from '@posenc/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PRESETS } from '../bench/presets.js';
-import { MethodUnavailableError, type LMMethod, type MethodContext } from './method.js';
-import { importPlugin, requireEncoding, requireExports } from './plugin-import.js';
-import { allMethods, resolveMethods } from './table.js';
+import { MethodUnavailableError, resolveRows } from '../../../run/methods.js';
+import { importPlugin, requireEncoding, requireExports } from '../../../run/plugin-import.js';
+import { loadPlugins, PLUGIN_PACKAGES } from '../../../run/plugins.js';
+import type { LMConfig } from '../config.js';
+import type { LMData } from '../data.js';
+import { LM_PRESETS } from '../presets.js';
+import { lmRows } from './rows.js';
+import type { LMRow } from './session.js';
 
 beforeAll(async () => {
   await initEngine({ engine: 'cpu', log: null });
 });
 
-describe('method table', () => {
-  it('has unique names and holds every method the presets name', () => {
-    const names = allMethods().map((m) => m.name);
+describe('LM rows', () => {
+  it('has unique names and holds every method the presets name', async () => {
+    const names = (await lmRows()).map((m) => m.name);
     expect(new Set(names).size).toBe(names.length);
-    for (const preset of Object.values(PRESETS))
+    for (const preset of Object.values(LM_PRESETS))
       for (const m of preset.methods) if (m !== 'all') expect(names).toContain(m);
-    for (const core of [
-      'none',
-      'sinusoidal',
-      'learned',
-      'alibi',
-      't5',
-      'shaw',
-      'relative_key_query',
-    ])
-      expect(names).toContain(core);
-    expect(names).toEqual(expect.arrayContaining(['rope', 'shortformer', 'rope+chunk0.25']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'rope',
+        'xpos',
+        'rope+dynamic',
+        'pia',
+        'shortformer',
+        'rope+chunk0.25',
+      ]),
+    );
+  });
+
+  it('has a row for every registered encoding and variant that a causal decoder can use', async () => {
+    const rows = await lmRows();
+    await loadPlugins();
+    const expected = listEncodings()
+      .filter((d) => d.supports.includes('softmax'))
+      .flatMap((d) => [d.name, ...(d.variants ?? []).map((v) => v.name)]);
+    expect(expected.length).toBeGreaterThanOrEqual(7 + 3 + 1);
+    for (const name of expected) expect(rows.map((r) => r.name)).toContain(name);
+    for (const row of rows) expect(row.package).toMatch(/^@posenc\//);
+  });
+
+  it('loads every plugin in the one list', async () => {
+    const statuses = await loadPlugins();
+    expect(statuses.map((s) => s.package)).toEqual([...PLUGIN_PACKAGES]);
+    for (const s of statuses) expect(s.reason).toBeUndefined();
   });
 
   it('reports a missing package, export or encoding as unavailable with the reason', async () => {
@@ -42,7 +64,7 @@ describe('method table', () => {
     expect(() => requireEncoding('m', '@posenc/x', 'no-such-encoding')).toThrow(
       "@posenc/x registers no 'no-such-encoding' encoding",
     );
-    const fake: LMMethod = {
+    const fake: LMRow = {
       name: 'fake',
       description: 'a method whose package is missing',
       paper: '—',
@@ -52,7 +74,7 @@ describe('method table', () => {
         throw new Error('unreachable');
       },
     };
-    const [resolved] = await resolveMethods([fake]);
+    const [resolved] = await resolveRows([fake]);
     expect(resolved).toMatchObject({
       available: false,
       reason: '@posenc/not-a-package is not installed',
@@ -60,24 +82,25 @@ describe('method table', () => {
   });
 });
 
-describe('every available method', async () => {
-  const resolved = await resolveMethods();
-  const context: MethodContext = {
-    trainTokens: Uint8Array.from({ length: 6000 }, (_, i) => (i * 31 + (i >> 3)) % 97),
-    vocabSize: 256,
+describe('every available row', async () => {
+  const resolved = await resolveRows(await lmRows());
+  const config: LMConfig = {
+    ...LM_PRESETS['quick']!.config,
     trainLength: 16,
-    longestEvalLength: 32,
+    evalLengths: [16, 32],
     batch: 2,
     steps: 4,
-    seed: 1,
     model: { modelDim: 16, layers: 1, heads: 2, ffnDim: 32 },
   };
+  const tokens = Uint8Array.from({ length: 6000 }, (_, i) => (i * 31 + (i >> 3)) % 97);
+  // Only what the rows read of the data: the training stream and the vocabulary.
+  const data = { vocabSize: 256, train: { tokens, units: 1 } } as unknown as LMData;
   const segments = [
     Uint8Array.from({ length: 65 }, (_, i) => (i * 7) % 97),
     Uint8Array.from({ length: 65 }, (_, i) => (i * 5) % 97),
   ];
 
-  it.each(resolved.map((r) => [r.method.name, r] as const))(
+  it.each(resolved.map((r) => [r.row.name, r] as const))(
     '%s trains a few steps and evaluates without leaking tensors',
     async (_, r) => {
       if (!r.available) {
@@ -85,12 +108,13 @@ describe('every available method', async () => {
         expect(r.reason.length).toBeGreaterThan(0);
         return;
       }
+      expect(r.row.checkConfig?.(config)).toBeUndefined();
       const before = tf.memory().numTensors;
-      const session = r.factory(context);
+      const session = r.factory({ config, data, seed: 1 });
       try {
         const result = await train({
-          parameters: session.model.parameters(),
-          steps: context.steps,
+          parameters: session.parameters(),
+          steps: config.steps,
           batchAt: (s, m) => session.batchAt(s, m),
           loss: (b, c) => session.loss(b, c),
           optimizer: { lr: 1e-3 },

@@ -5,7 +5,12 @@
  * plugins' encodings are listed the same way, so a new plugin encoding is in the benchmark as
  * soon as its package is in eval's plugin list.
  */
-import { createEncoding, listEncodings, type EncodingConfig, type EncodingDefinition } from '@posenc/core';
+import {
+  createEncoding,
+  listEncodings,
+  type EncodingConfig,
+  type EncodingDefinition,
+} from '@posenc/core';
 import { MethodUnavailableError } from '../../../run/methods.js';
 import type { LMRow } from './session.js';
 import { createModel, standardSession } from './standard-session.js';
