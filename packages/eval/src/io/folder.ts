@@ -24,9 +24,8 @@ async function nearestExisting(dir: string): Promise<{ existing: string; missing
       return { existing: current, missing };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTDIR')
-        throw new UsageError(`cannot make the folder ${dir}: a part of its path is a file`);
-      if (code !== 'ENOENT')
+      // ENOTDIR: a file above; walking up finds it, and the caller names it.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR')
         throw new UsageError(`cannot use the folder ${dir}: ${(e as Error).message}`);
     }
     missing.unshift(current);

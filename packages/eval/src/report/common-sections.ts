@@ -115,6 +115,7 @@ export function runSection(results: BenchResults, taskFacts: string[]): ReportSe
   return {
     title: 'Run',
     bullets: [
+      ...results.warnings.map((w) => `**Warning**: ${w}.`),
       ...taskFacts,
       `Seeds: ${results.seeds.join(', ')} (each seed sets the initialisation and the data order, the same for every method).`,
       `Engine: ${results.engine.engine} (TF.js backend ${results.engine.backend}), ${m.cpus} × ${m.cpuModel}, Node ${m.node}.`,

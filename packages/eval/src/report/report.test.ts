@@ -68,6 +68,7 @@ function results(cells: CellRecord[], seeds: number[]): BenchResults<LMConfig> {
     unavailable: [
       { method: 'xpos', package: '@posenc/roformer', reason: '@posenc/roformer is not installed' },
     ],
+    warnings: [],
     data: {
       corpus: { spec: 'sotu', description: 'addresses', splits: {}, trainUnigramEntropy: 3.1 },
       tokenizer: { spec: 'bytes', description: 'bytes', vocabSize: 256 },

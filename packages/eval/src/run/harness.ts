@@ -146,6 +146,8 @@ export interface Harness<
   /** Bytes the largest cell needs at its peak, to refuse settings that cannot fit in memory. */
   estimateMemory?(config: C, data: D): number;
   dataFacts(config: C, data: D): DataFacts;
+  /** What the user should know about the data (a file that looks binary): printed and reported. */
+  warnings?(config: C, data: D): string[];
 
   training(config: C, data: D): TrainingPlan;
   evaluate(session: S, context: EvaluateContext<C, D>): Promise<Evaluation>;

@@ -57,6 +57,10 @@ export interface PreparedBench<C = unknown, D = unknown> {
   data: D;
   checkpointEvery: number;
   engine: EngineChoice;
+  /** The harness's warnings about the data. */
+  warnings: string[];
+  /** Lines for the user that preparing produced (the engine's choice). */
+  notes: string[];
 }
 
 const SEED_MAX = 0xffffffff;
@@ -80,12 +84,24 @@ export function loadDataOnce<C, D>(
   return data as Promise<D>;
 }
 
-/** The engine named by POSENC_BACKEND (or chosen), as a usage error when it cannot start. */
-export async function startEngine(): Promise<EngineChoice> {
+/** A POSENC_BACKEND that names no engine, as a usage error (checked first: it costs nothing). */
+export function checkEngineName(): void {
   const env = process.env['POSENC_BACKEND'];
   try {
     if (env) parseEngineName(env);
-    return await initEngine();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/**
+ * The engine named by POSENC_BACKEND (or chosen), as a usage error when it cannot start. Its
+ * one-line account (which engines were skipped and why) goes to `log`.
+ */
+export async function startEngine(log?: (line: string) => void): Promise<EngineChoice> {
+  checkEngineName();
+  try {
+    return await initEngine(log ? { log } : {});
   } catch (e) {
     throw new UsageError((e as Error).message.split('\n')[0]!);
   }
@@ -158,7 +174,7 @@ export async function prepareBench<C extends object, D>(
   options: BenchOptions<C>,
 ): Promise<PreparedBench<C, D>> {
   const { harness } = options;
-  const engine = await startEngine();
+  checkEngineName();
   const seeds = checkSeeds(options.seeds);
   const config = (await harness.resolveConfig(options.config, options.baseDir)) as C;
   const format = resultsFormat(harness.task, harness.version);
@@ -178,6 +194,10 @@ export async function prepareBench<C extends object, D>(
     config,
   );
   const data = await loadDataOnce<C, D>(harness, format, hash, config);
+  // Started after the cheap checks; its line is printed when the run starts, so a refusal below
+  // is the only line a mistake prints.
+  const notes: string[] = [];
+  const engine = await startEngine((line) => notes.push(line));
   const estimate = harness.estimateMemory?.(config, data);
   if (estimate !== undefined) checkMemory(estimate, engine.engine, 'these settings');
   const steps = harness.training(config, data).steps;
@@ -196,5 +216,7 @@ export async function prepareBench<C extends object, D>(
     data,
     checkpointEvery: options.checkpointEvery ?? Math.max(1, Math.ceil(steps / 10)),
     engine,
+    warnings: harness.warnings?.(config, data) ?? [],
+    notes,
   };
 }

@@ -66,6 +66,8 @@ export interface BenchResults<C = unknown> {
   cells: CellRecord[];
   failed: FailedCell[];
   unavailable: UnavailableMethod[];
+  /** What the harness warned about the data. */
+  warnings: string[];
   /** The task's facts of its data (corpus, tokenizer, evaluation split …). */
   data: DataFacts;
   engine: { engine: string; backend: string };

@@ -62,6 +62,8 @@ export async function runBench<C, D>(
     progress.note(l),
   );
   try {
+    for (const line of prepared.notes) progress.note(line);
+    for (const warning of prepared.warnings) progress.note(`warning: ${warning}`);
     for (const path of await removeStrayTempFiles(folder.dir))
       progress.note(`removed ${path}, left by a process that was killed while writing it`);
     if (!prepared.existingRun)
@@ -136,6 +138,7 @@ export async function runBench<C, D>(
       cells: ordered,
       failed,
       unavailable: prepared.unavailable,
+      warnings: prepared.warnings,
       data: harness.dataFacts(prepared.config, prepared.data),
       engine: { engine: prepared.engine.engine, backend: prepared.engine.backend },
       versions: packageVersions(),

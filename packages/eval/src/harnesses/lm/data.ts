@@ -39,7 +39,7 @@ export interface LMData {
 
 /** `config.corpus` and `config.tokenizer` are resolved (absolute) specs. */
 export async function loadLMData(config: LMConfig): Promise<LMData> {
-  const corpus = loadCorpus(config.corpus, '/');
+  const corpus = await loadCorpus(config.corpus, '/');
   const tokenizer = await loadTokenizer(config.tokenizer, '/');
   const train = await tokenizeSplit(corpus.splits.train, tokenizer);
   const evalStream = await tokenizeSplit(corpus.splits[config.evalSplit], tokenizer);

@@ -31,7 +31,7 @@ export const lmHarness: Harness<LMConfig, LMData, LMSession> = {
 
   async resolveConfig(config, baseDir) {
     checkLMConfig(config);
-    const corpus = loadCorpus(config.corpus, baseDir);
+    const corpus = await loadCorpus(config.corpus, baseDir);
     const tokenizer = await loadTokenizer(config.tokenizer, baseDir);
     return {
       ...config,
@@ -47,6 +47,7 @@ export const lmHarness: Harness<LMConfig, LMData, LMSession> = {
   methods: lmRows,
   loadData: loadLMData,
   dataFacts: lmDataFacts,
+  warnings: (_config, data) => [...(data.corpus.warnings ?? [])],
 
   training: (c) => ({
     steps: c.steps,

@@ -21,7 +21,7 @@ export const LM_RANGES = {
   evalLength: { min: 1, max: MAX_LENGTH },
   steps: { min: 1, max: 100_000_000 },
   batch: { min: 1, max: 1_000_000 },
-  modelDim: { min: 1, max: 65_536 },
+  modelDim: { min: 1, max: 1_048_576 },
   layers: { min: 1, max: 1024 },
   heads: { min: 1, max: 1024 },
   ffnDim: { min: 1, max: 1_048_576 },

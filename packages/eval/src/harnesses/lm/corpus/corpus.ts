@@ -23,6 +23,8 @@ export interface Corpus {
   /** As given on the command line: `sotu`, `wikitext:DIR`, `file:PATH`. */
   readonly spec: string;
   readonly description: string;
+  /** What the user should know about the data (a file that looks binary), printed and reported. */
+  readonly warnings?: readonly string[];
   readonly splits: Readonly<Record<SplitName, CorpusSplit>>;
 }
 

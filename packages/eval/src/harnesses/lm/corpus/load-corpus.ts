@@ -11,7 +11,7 @@ import { loadWikiText } from './wikitext.js';
 
 export const CORPUS_FORMS = 'sotu, wikitext:DIR or file:PATH';
 
-export function loadCorpus(spec: string, baseDir: string): Corpus {
+export async function loadCorpus(spec: string, baseDir: string): Promise<Corpus> {
   if (spec === 'sotu') return loadSotu();
   const colon = spec.indexOf(':');
   const kind = colon < 0 ? spec : spec.slice(0, colon);

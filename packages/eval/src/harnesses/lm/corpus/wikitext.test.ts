@@ -90,13 +90,13 @@ describe('WikiText loader', () => {
     await rm(join(dir, 'wiki.test.raw'));
     expect(() => wikiTextVariant(dir)).toThrow(UsageError);
     expect(() => wikiTextVariant(dir)).toThrow(join(dir, 'wiki.test.tokens'));
-    expect(() => loadCorpus(`wikitext:${join(scratch, 'nowhere')}`, scratch)).toThrow(
+    await expect(loadCorpus(`wikitext:${join(scratch, 'nowhere')}`, scratch)).rejects.toThrow(
       /does not exist/,
     );
   });
 
-  it('resolves a relative folder from the base directory', () => {
-    const corpus = loadCorpus('wikitext:wikitext', join(WIKITEXT_FIXTURE, '..'));
+  it('resolves a relative folder from the base directory', async () => {
+    const corpus = await loadCorpus('wikitext:wikitext', join(WIKITEXT_FIXTURE, '..'));
     expect(corpus.spec).toBe(`wikitext:${join(WIKITEXT_FIXTURE, '..', 'wikitext')}`);
   });
 });
