@@ -41,6 +41,23 @@ async function readHolder(path: string): Promise<LockHolder | undefined> {
   return { pid: -1, host: '?', startedAt: '?', command: '(unreadable lock file)' };
 }
 
+function inUse(what: string, holder: LockHolder, path: string, here: string): UsageError {
+  return new UsageError(
+    `${what} is in use by pid ${holder.pid} on ${holder.host} since ${holder.startedAt} (${holder.command}); wait for it to finish or stop it${holder.host !== here ? `, or delete ${path} if that host is gone` : ''}`,
+  );
+}
+
+/**
+ * Refuses a folder whose lock is held by a live process (or one on another host), before the
+ * caller looks at anything else in it; a stale lock is left for `acquireLock` to take over.
+ */
+export async function checkNotLocked(path: string, what: string): Promise<void> {
+  const holder = await readHolder(path);
+  if (!holder) return;
+  const here = hostname();
+  if (holder.host !== here || alive(holder.pid)) throw inUse(what, holder, path, here);
+}
+
 /**
  * Takes the lock at `path` for this process. `what` names the folder in messages (`--out
  * results/x`); `notice` receives the line about a stale lock taken over.
@@ -70,10 +87,7 @@ export async function acquireLock(
       const holder = await readHolder(path);
       if (!holder) continue; // released between our link and our read
       const stale = holder.host === mine.host && !alive(holder.pid);
-      if (!stale || attempt > 0)
-        throw new UsageError(
-          `${what} is in use by pid ${holder.pid} on ${holder.host} since ${holder.startedAt} (${holder.command}); wait for it to finish or stop it${holder.host !== mine.host ? `, or delete ${path} if that host is gone` : ''}`,
-        );
+      if (!stale || attempt > 0) throw inUse(what, holder, path, mine.host);
       // Move the stale lock aside rather than deleting it: if another process took it over in
       // between, what we moved is that process's live lock, which goes back.
       const aside = `${path}.stale-${process.pid}`;
@@ -87,9 +101,7 @@ export async function acquireLock(
       if (moved && (moved.pid !== holder.pid || moved.startedAt !== holder.startedAt)) {
         await link(aside, path).catch(() => undefined);
         await rm(aside, { force: true });
-        throw new UsageError(
-          `${what} is in use by pid ${moved.pid} on ${moved.host} since ${moved.startedAt} (${moved.command}); wait for it to finish or stop it`,
-        );
+        throw inUse(what, moved, path, mine.host);
       }
       await rm(aside, { force: true });
       notice(

@@ -76,6 +76,12 @@ export async function runBench<C, D>(
         command: prepared.command,
       });
     const cells = runCells(prepared);
+    // Every finished cell's record is read first, so a corrupt one stops the run before it starts.
+    const done = new Map<string, CellRecord>();
+    for (const cell of cells) {
+      const record = await new CellStore(folder.cellDir(cell)).readResult<CellRecord>();
+      if (record) done.set(cellPath(cell), record);
+    }
     progress.runStarted({
       task: harness.task,
       folder: folder.dir,
@@ -90,9 +96,9 @@ export async function runBench<C, D>(
     for (const [index, cell] of cells.entries()) {
       const label = cellLabel(cell, prepared.seeds);
       const store = new CellStore(folder.cellDir(cell));
-      const done = await store.readResult<CellRecord>();
-      if (done) {
-        records.set(cellPath(cell), done);
+      const finished = done.get(cellPath(cell));
+      if (finished) {
+        records.set(cellPath(cell), finished);
         skipped.push(label);
         progress.cellSkipped(label, 'done in an earlier run');
         continue;

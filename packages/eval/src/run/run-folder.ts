@@ -17,6 +17,7 @@ import { writeJsonAtomic } from '../io/atomic.js';
 import { readStateFile } from '../io/state-file.js';
 import { UsageError } from '../usage-error.js';
 import { cellPath, type Cell } from './cell.js';
+import { checkNotLocked } from './lock.js';
 
 export const RUN_FILE = 'run.json';
 export const LOCK_FILE = 'run.lock';
@@ -68,6 +69,7 @@ export class RunFolder {
     });
     if (!info) return undefined;
     if (!info.isDirectory()) throw new UsageError(`${this.what} is a file, not a folder`);
+    await checkNotLocked(this.lockFile, this.what);
     const record = await readStateFile<RunRecord>(
       this.runFile,
       `it records the run's settings: restore it, or delete the folder ${this.dir} (and its cells) to start over, or give another --out`,
@@ -78,7 +80,14 @@ export class RunFolder {
           : 'no format or configHash field',
     );
     if (!record) {
-      if ((await readdir(this.dir)).length > 0)
+      // A run killed right after taking its lock leaves only that (and perhaps a temp file).
+      const entries = (await readdir(this.dir)).filter(
+        (name) =>
+          name !== LOCK_FILE &&
+          !name.startsWith(`${LOCK_FILE}.`) &&
+          !name.startsWith(`${RUN_FILE}.tmp-`),
+      );
+      if (entries.length > 0)
         throw new UsageError(
           `${this.what} is not empty and holds no ${RUN_FILE}; give a new or empty folder`,
         );
