@@ -148,10 +148,10 @@ describe('posenc usage errors', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('usage: posenc bench lm [options]');
     for (const preset of ['quick', 'default', 'paper'])
-      expect(help.stdout).toMatch(new RegExp(`^  ${preset} +\\S`, 'm'));
-    expect(help.stdout).toMatch(/^  --seeds a,b,c +seeds: .*\(default 0\)$/m);
+      expect(help.stdout).toMatch(new RegExp(`^ {2}${preset} +\\S`, 'm'));
+    expect(help.stdout).toMatch(/^ {2}--seeds a,b,c +seeds: .*\(default 0\)$/m);
     expect(help.stdout).toMatch(
-      /^  --train-len N +training length L in tokens \(2…16384\) \(default 64\)$/m,
+      /^ {2}--train-len N +training length L in tokens \(2…16384\) \(default 64\)$/m,
     );
   });
 });

@@ -167,5 +167,4 @@ export interface Harness<
 }
 
 /** Any harness, whatever its config, data and session types. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyHarness = Harness<any, any, any>;
