@@ -112,11 +112,3 @@ export class TransformerLayer {
     }) as unknown as LayerResult;
   }
 }
-
-/** A model's stack: `layers` TransformerLayers numbered from 0, with the model's shared settings. */
-export function transformerStack(
-  layers: number,
-  options: Omit<TransformerLayerOptions, 'layer'>,
-): TransformerLayer[] {
-  return Array.from({ length: layers }, (_, layer) => new TransformerLayer({ ...options, layer }));
-}
