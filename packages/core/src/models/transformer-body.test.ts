@@ -1,7 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tf } from '../engine/tf.js';
 import type { EncodingBuildSpec, PositionEncoding } from '../encoding/position-encoding.js';
-import { relativeDistances, require1D, sequencePositions } from '../positions/positions.js';
+import { sequencePositions } from '../positions/positions.js';
+import { createEncoding } from '../encoding/registry.js';
+import '../encodings/index.js';
 import { disposeParameters, dropout } from '../nn/layers.js';
 import { dropoutSeedOf, TransformerBody, type TransformerBodyOptions } from './transformer-body.js';
 import { DecoderLM } from './decoder-lm.js';
@@ -21,27 +23,9 @@ const OPTIONS: TransformerBodyOptions = {
   seed: 0,
 };
 
-/** Test-only encoding: records its build spec and biases scores by −0.3·|j − i|. */
-function distanceBias(built: EncodingBuildSpec[] = []): PositionEncoding {
-  return {
-    name: 'test-distance',
-    supports: ['softmax'],
-    build: (spec) => built.push(spec),
-    scoreBias: (_q, _k, ctx) =>
-      tf.tidy(() =>
-        tf
-          .mul(
-            tf.abs(
-              relativeDistances(
-                require1D(ctx.queryPositions, 'q'),
-                require1D(ctx.keyPositions, 'k'),
-              ),
-            ),
-            -0.3,
-          )
-          .expandDims(1),
-      ),
-  };
+/** Test-only encoding that records its build specs (and works on softmax attention only). */
+function specRecorder(built: EncodingBuildSpec[]): PositionEncoding {
+  return { name: 'test-recorder', supports: ['softmax'], build: (spec) => built.push(spec) };
 }
 
 function disposeBody(body: TransformerBody): void {
@@ -91,7 +75,7 @@ describe('TransformerBody', () => {
 
   it("builds its encodings once with the model's sizes and refuses ones the attention kind lacks", () => {
     const built: EncodingBuildSpec[] = [];
-    const body = new TransformerBody(OPTIONS, [distanceBias(built)]);
+    const body = new TransformerBody(OPTIONS, [specRecorder(built)]);
     expect(built).toEqual([
       { layers: 3, heads: 2, headDim: 4, modelDim: 8, maxPositions: 32, seed: 0 },
     ]);
@@ -102,12 +86,12 @@ describe('TransformerBody', () => {
     ]);
     disposeBody(body);
     expect(
-      () => new TransformerBody({ ...OPTIONS, attention: 'linear' }, [distanceBias()]),
-    ).toThrow(/test-distance/);
+      () => new TransformerBody({ ...OPTIONS, attention: 'linear' }, [specRecorder([])]),
+    ).toThrow(/test-recorder/);
   });
 
   it('runs the layers in order, each with its own dropout seed, and collects their outputs', () => {
-    const body = new TransformerBody(OPTIONS, [distanceBias()]);
+    const body = new TransformerBody(OPTIONS, [createEncoding({ name: 'alibi' })]);
     const x = tf.randomNormal([2, 5, 8], 0, 1, 'float32', 1) as tf.Tensor3D;
     const positions = sequencePositions(2, 5);
     const call = { positions, causal: true, training: true, dropoutSeed: 9, returnProbs: true };
