@@ -75,8 +75,8 @@ export class DecoderLM {
     ) as Required<DecoderLMConfig>;
     const { vocabSize, modelDim, norm, seed } = this.config;
     this.body = new TransformerBody({ owner: 'DecoderLM', ...this.config }, encodings);
-    this.layers = this.body.layers;
     this.tokenEmbedding = new Embedding('embed.tokens', vocabSize, modelDim, { seed });
+    this.layers = this.body.buildLayers();
     if (norm === 'pre') this.finalNorm = new LayerNorm('final_norm', modelDim);
     if (!this.config.tieEmbeddings)
       this.head = new Linear('lm_head', modelDim, vocabSize, { bias: false, seed });

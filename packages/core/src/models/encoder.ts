@@ -90,10 +90,10 @@ export class Encoder {
     ) as Required<EncoderConfig>;
     const { vocabSize, typeVocabSize, modelDim, norm, seed } = this.config;
     this.body = new TransformerBody({ owner: 'Encoder', ...this.config }, encodings);
-    this.layers = this.body.layers;
     this.tokenEmbedding = new Embedding('embed.tokens', vocabSize, modelDim, { seed });
     if (typeVocabSize > 0)
       this.typeEmbedding = new Embedding('embed.types', typeVocabSize, modelDim, { seed });
+    this.layers = this.body.buildLayers();
     if (norm === 'post') this.embeddingNorm = new LayerNorm('embed.norm', modelDim);
     else this.finalNorm = new LayerNorm('final_norm', modelDim);
   }

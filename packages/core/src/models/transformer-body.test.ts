@@ -28,6 +28,16 @@ function specRecorder(built: EncodingBuildSpec[]): PositionEncoding {
   return { name: 'test-recorder', supports: ['softmax'], build: (spec) => built.push(spec) };
 }
 
+/** A body with its layers, as a model has it once its embeddings are made. */
+function builtBody(
+  options: TransformerBodyOptions,
+  encodings: PositionEncoding[],
+): TransformerBody {
+  const body = new TransformerBody(options, encodings);
+  body.buildLayers();
+  return body;
+}
+
 function disposeBody(body: TransformerBody): void {
   for (const layer of body.layers) disposeParameters(layer.parameters());
   body.disposeEncodings();
@@ -75,7 +85,7 @@ describe('TransformerBody', () => {
 
   it("builds its encodings once with the model's sizes and refuses ones the attention kind lacks", () => {
     const built: EncodingBuildSpec[] = [];
-    const body = new TransformerBody(OPTIONS, [specRecorder(built)]);
+    const body = builtBody(OPTIONS, [specRecorder(built)]);
     expect(built).toEqual([
       { layers: 3, heads: 2, headDim: 4, modelDim: 8, maxPositions: 32, seed: 0 },
     ]);
@@ -90,8 +100,34 @@ describe('TransformerBody', () => {
     ).toThrow(/test-recorder/);
   });
 
+  it('makes its layers once, when asked, after the encodings (and the model its embeddings)', () => {
+    const body = new TransformerBody(OPTIONS, []);
+    expect(() => body.layers).toThrow('Body: the layers are not built yet (buildLayers)');
+    const layers = body.buildLayers();
+    expect(body.layers).toBe(layers);
+    expect(() => body.buildLayers()).toThrow('Body: the layers are already built');
+    disposeBody(body);
+  });
+
+  it('leaves the parameter creation order the trainer sums gradients in: encodings, embeddings, layers, head', () => {
+    // TF.js names variables by a counter; the trainer's gradient record iterates those names.
+    const model = new DecoderLM(
+      { modelDim: 8, layers: 2, heads: 2, vocabSize: 5, maxPositions: 8, norm: 'pre' },
+      [createEncoding({ name: 'learned' })],
+    );
+    const created = Object.entries(model.parameters())
+      .sort(([, a], [, b]) => Number(a.name) - Number(b.name))
+      .map(([name]) => name);
+    const first = (prefix: string) => created.findIndex((n) => n.startsWith(prefix));
+    expect(first('embed.position_table')).toBe(0);
+    expect(first('embed.tokens')).toBe(1);
+    expect(first('layers.0.')).toBe(2);
+    expect(created.at(-1)).toMatch(/^final_norm\./);
+    model.dispose();
+  });
+
   it('runs the layers in order, each with its own dropout seed, and collects their outputs', () => {
-    const body = new TransformerBody(OPTIONS, [createEncoding({ name: 'alibi' })]);
+    const body = builtBody(OPTIONS, [createEncoding({ name: 'alibi' })]);
     const x = tf.randomNormal([2, 5, 8], 0, 1, 'float32', 1) as tf.Tensor3D;
     const positions = sequencePositions(2, 5);
     const call = { positions, causal: true, training: true, dropoutSeed: 9, returnProbs: true };
@@ -120,7 +156,7 @@ describe('TransformerBody', () => {
   });
 
   it('drops out the embeddings at the layers’ rate with the seed of slot L, only in training', () => {
-    const body = new TransformerBody(OPTIONS, []);
+    const body = builtBody(OPTIONS, []);
     const x = tf.ones([1, 4, 8]) as tf.Tensor3D;
     const call = { training: true, dropoutSeed: 2 };
     expect(body.dropoutEmbeddings(x, { dropoutSeed: 2 })).toBe(x);
@@ -133,8 +169,8 @@ describe('TransformerBody', () => {
   });
 
   it('rejects probabilities with linear attention and a memory list of the wrong length', () => {
-    const linear = new TransformerBody({ ...OPTIONS, attention: 'linear' }, []);
-    const softmax = new TransformerBody(OPTIONS, []);
+    const linear = builtBody({ ...OPTIONS, attention: 'linear' }, []);
+    const softmax = builtBody(OPTIONS, []);
     const x = tf.zeros([1, 2, 8]) as tf.Tensor3D;
     const positions = sequencePositions(1, 2);
     expect(() => linear.run(x, { positions, causal: false, returnProbs: true })).toThrow(

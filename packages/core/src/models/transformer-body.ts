@@ -57,15 +57,36 @@ export function dropoutSeedOf(
     : undefined;
 }
 
+/**
+ * Made in two steps, as every model made its parameters before: the constructor builds the
+ * encodings, then the model creates its input embeddings, then `buildLayers()` the stack. The
+ * order matters beyond tidiness: TF.js names variables by a counter, so the trainer's gradient
+ * record lists parameters in creation order, and the global norm of clipping sums them in that
+ * order; another order moves trained results in their last digits.
+ */
 export class TransformerBody {
-  readonly layers: TransformerLayer[];
+  private stack?: TransformerLayer[];
 
   constructor(
     private readonly options: TransformerBodyOptions,
     readonly encodings: readonly PositionEncoding[],
   ) {
+    const { modelDim, heads, attention, seed } = options;
+    buildEncodings(encodings, attention, {
+      layers: options.layers,
+      heads,
+      headDim: modelDim / heads,
+      modelDim,
+      maxPositions: options.maxPositions,
+      seed,
+    });
+  }
+
+  /** Creates the layers `layers.0` … `layers.{L−1}`; once, after the model's input embeddings. */
+  buildLayers(): TransformerLayer[] {
+    const o = this.options;
+    if (this.stack) throw new Error(`${o.owner}: the layers are already built`);
     // Field by field: a model passes its whole config, which holds more than the layers take.
-    const o = options;
     const layerOptions: Omit<TransformerLayerOptions, 'layer'> = {
       modelDim: o.modelDim,
       heads: o.heads,
@@ -78,19 +99,17 @@ export class TransformerBody {
       dropout: o.dropout,
       seed: o.seed,
     };
-    const { modelDim, heads, attention, seed } = layerOptions;
-    buildEncodings(encodings, attention, {
-      layers: o.layers,
-      heads,
-      headDim: modelDim / heads,
-      modelDim,
-      maxPositions: o.maxPositions,
-      seed,
-    });
-    this.layers = Array.from(
+    this.stack = Array.from(
       { length: o.layers },
       (_, layer) => new TransformerLayer({ ...layerOptions, layer }),
     );
+    return this.stack;
+  }
+
+  get layers(): TransformerLayer[] {
+    if (!this.stack)
+      throw new Error(`${this.options.owner}: the layers are not built yet (buildLayers)`);
+    return this.stack;
   }
 
   /** The encodings' parameters; the layers' are each layer's `parameters()`. */

@@ -121,7 +121,6 @@ export class ViT {
       },
       encodings,
     );
-    this.layers = this.body.layers;
     this.patchEmbedding = new Linear(
       'patch_embed.proj',
       patchSize * patchSize * channels,
@@ -132,6 +131,7 @@ export class ViT {
     // the official JAX code starts it at zero.
     if (this.config.pooling === 'class')
       this.classToken = normalParameter([1, 1, modelDim], 0.02, seed, 'cls_token');
+    this.layers = this.body.buildLayers();
     this.finalNorm = new LayerNorm('final_norm', modelDim);
     this.head = new Linear('head', modelDim, classes, { seed });
   }

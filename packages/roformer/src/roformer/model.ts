@@ -119,7 +119,6 @@ export class RoFormer {
       },
       [this.rope],
     );
-    this.layers = this.body.layers;
     this.wordEmbeddings = new Embedding('embed.tokens', c.vocabSize, c.embeddingSize, {
       seed: c.seed,
     });
@@ -131,6 +130,7 @@ export class RoFormer {
       this.embeddingProject = new Linear('embed.project', c.embeddingSize, c.hiddenSize, {
         seed: c.seed,
       });
+    this.layers = this.body.buildLayers();
     if (c.mlmHead)
       this.mlm = {
         transform: new Linear('mlm.transform', c.hiddenSize, c.embeddingSize, { seed: c.seed }),
