@@ -33,6 +33,8 @@ export * from './nn/init.js';
 export * from './nn/layers.js';
 export { GELU_GRAD_KERNEL, GELU_KERNEL, geluGradient } from './nn/gelu.js';
 export * from './models/transformer-layer.js';
+export * from './models/transformer-body.js';
+export * from './models/call-inputs.js';
 export * from './models/encodings-in-model.js';
 export * from './models/decoder-lm.js';
 export * from './models/encoder.js';
