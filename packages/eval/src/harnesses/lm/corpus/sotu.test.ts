@@ -88,8 +88,8 @@ describe('text-file corpus', () => {
 
   it('splits a Latin-1 file by its bytes, with a warning that it is not UTF-8', async () => {
     const path = join(dir, 'latin1.txt');
-    // 100 lines of 9 bytes + \n, half of their bytes ≥ 0x80 (é in Latin-1): 90 / 5 / 5 lines.
-    const line = Buffer.from('caf\xe9 \xe9t\xe9', 'latin1');
+    // 100 lines of 9 bytes + \n, a third of their bytes ≥ 0x80 (é in Latin-1): 90 / 5 / 5 lines.
+    const line = Buffer.from('caf\xe9s \xe9t\xe9', 'latin1');
     expect(line.length).toBe(9);
     await writeFile(
       path,
