@@ -137,6 +137,7 @@ describe('linear hooks', () => {
     // Scaling only the numerator's key features by 2 doubles the output: proves the split is honoured.
     const doubler: PositionEncoding = {
       name: 'test-doubler',
+      config: {},
       supports: ['linear'],
       linearFeatures: (f: LinearFeatures) => ({
         ...f,
@@ -158,6 +159,7 @@ describe('linear hooks', () => {
   it('linearQueryKey runs before the feature map', () => {
     const negate: PositionEncoding = {
       name: 'test-negate',
+      config: {},
       supports: ['linear'],
       linearQueryKey: (q, k) => ({ q: tf.neg(q) as tf.Tensor4D, k: tf.neg(k) as tf.Tensor4D }),
     };

@@ -64,6 +64,7 @@ describe('softmax attention', () => {
     // A distance bias computed from the context's positions (not indices): checks both are passed.
     const distanceBias: PositionEncoding = {
       name: 'test-distance',
+      config: {},
       supports: ['softmax'],
       scoreBias: (_q, _k, ctx) => {
         const qp = ctx.queryPositions.kind === '1d' ? ctx.queryPositions.ids : undefined;
@@ -113,6 +114,7 @@ describe('MultiHeadAttention', () => {
     const calls: string[] = [];
     const recorder: PositionEncoding = {
       name: 'test-recorder',
+      config: {},
       supports: ['softmax'],
       projectionInputs: (xq, xk) => (calls.push('projectionInputs'), { xq, xk }),
       queryKey: (qkv) => (calls.push('queryKey'), qkv),
@@ -147,6 +149,7 @@ describe('MultiHeadAttention', () => {
     // uniform and the output is wo(mean_j wv(x_j)); had values seen zeros too, it would be 0.
     const zeroQK: PositionEncoding = {
       name: 'test-zero-qk',
+      config: {},
       supports: ['softmax'],
       projectionInputs: (xq, xk) => ({ xq: tf.zerosLike(xq), xk: tf.zerosLike(xk) }),
     };
@@ -181,7 +184,7 @@ describe('MultiHeadAttention', () => {
       seed: 1,
       kind: 'linear',
     });
-    const only: PositionEncoding = { name: 'softmax-only', supports: ['softmax'] };
+    const only: PositionEncoding = { name: 'softmax-only', config: {}, supports: ['softmax'] };
     const x = tf.zeros([1, 2, 8]) as tf.Tensor3D;
     expect(() =>
       mha.apply(x, { positions: sequencePositions(1, 2), encodings: [only], causal: true }),

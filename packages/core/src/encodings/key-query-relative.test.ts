@@ -1,14 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
+import { MODEL_PARAMETER_SCOPES } from '../encoding/parameter-scopes.js';
 import type { AttentionContext, EncodingBuildSpec } from '../encoding/position-encoding.js';
 import { createEncoding } from '../encoding/registry.js';
 import { disposePositions, positionsFromIds } from '../positions/positions.js';
 import './index.js';
-import {
-  distanceTableName,
-  KeyQueryRelativeEncoding,
-  type KeyQueryMode,
-} from './key-query-relative.js';
+import { KeyQueryRelativeEncoding, type KeyQueryMode } from './key-query-relative.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -21,6 +18,7 @@ const spec: EncodingBuildSpec = {
   modelDim: 8,
   maxPositions: 6,
   seed: 13,
+  scopes: MODEL_PARAMETER_SCOPES,
 };
 
 function context(queryIds: number[][], keyIds: number[][], layer = 1): AttentionContext {
@@ -80,7 +78,7 @@ describe('KeyQueryRelativeEncoding', () => {
     it(`scoreBias equals (q_i·p_ij${mode === 'key_query' ? ' + k_j·p_ij' : ''})/√D written out (mode ${mode})`, () => {
       const encoding = new KeyQueryRelativeEncoding({ mode });
       encoding.build(spec);
-      const distanceTable = encoding.parameters()[distanceTableName(1)]!;
+      const distanceTable = encoding.parameters()['layers.1.attn.distance_embedding']!;
       expect(distanceTable.shape).toEqual([2 * spec.maxPositions - 1, spec.headDim]);
       const table = distanceTable.arraySync() as number[][];
       const q = tf.randomNormal([2, 2, 3, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -121,7 +119,7 @@ describe('KeyQueryRelativeEncoding', () => {
   it('gives the layer table a gradient at the rows in use', () => {
     const encoding = new KeyQueryRelativeEncoding({ mode: 'key_query' });
     encoding.build(spec);
-    const table = encoding.parameters()[distanceTableName(1)]!;
+    const table = encoding.parameters()['layers.1.attn.distance_embedding']!;
     const q = tf.randomNormal([1, 2, 2, 4], 0, 1, 'float32', 5) as tf.Tensor4D;
     const ctx = context([[0, 1]], [[0, 1]]);
     const before = tf.memory().numTensors;

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
+import { MODEL_PARAMETER_SCOPES } from '../encoding/parameter-scopes.js';
 import type { EncodingBuildSpec } from '../encoding/position-encoding.js';
 import { disposePositions, positionsFromIds } from '../positions/positions.js';
 import {
@@ -19,6 +20,7 @@ const spec: EncodingBuildSpec = {
   modelDim: 4,
   maxPositions: 10,
   seed: 3,
+  scopes: MODEL_PARAMETER_SCOPES,
 };
 
 /** Table rows i·10 + j, so every row is recognisable. */

@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
+import { MODEL_PARAMETER_SCOPES } from '../encoding/parameter-scopes.js';
 import type { AttentionContext, EncodingBuildSpec } from '../encoding/position-encoding.js';
 import { createEncoding } from '../encoding/registry.js';
 import { disposePositions, positionsFromIds } from '../positions/positions.js';
 import './index.js';
-import { ShawRelativeEncoding, shawTableName, type ShawConfig } from './shaw-relative.js';
+import { ShawRelativeEncoding, type ShawConfig } from './shaw-relative.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -17,6 +18,7 @@ const spec: EncodingBuildSpec = {
   modelDim: 8,
   maxPositions: 32,
   seed: 9,
+  scopes: MODEL_PARAMETER_SCOPES,
 };
 const defaults: ShawConfig = { clip: 3, keys: true, values: true, perHead: false };
 
@@ -64,7 +66,7 @@ describe('ShawRelativeEncoding', () => {
     it(`scoreBias equals Σ_d q_i·a^K_ij/√D written out, with clipping (perHead ${perHead})`, () => {
       const shaw = new ShawRelativeEncoding({ ...defaults, perHead });
       shaw.build(spec);
-      const relK = shaw.parameters()[shawTableName(1, 'rel_k')]!;
+      const relK = shaw.parameters()['layers.1.attn.rel_k']!;
       expect(relK.shape).toEqual(perHead ? [2, 7, 4] : [7, 4]);
       const table = relK.arraySync() as number[][] | number[][][];
       const q = tf.randomNormal([2, 2, 3, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -92,7 +94,7 @@ describe('ShawRelativeEncoding', () => {
     it(`valueBias equals Σ_j α_ij a^V_ij written out (perHead ${perHead})`, () => {
       const shaw = new ShawRelativeEncoding({ ...defaults, perHead });
       shaw.build(spec);
-      const table = shaw.parameters()[shawTableName(1, 'rel_v')]!.arraySync() as
+      const table = shaw.parameters()['layers.1.attn.rel_v']!.arraySync() as
         number[][] | number[][][];
       const probs = tf.tidy(() =>
         tf.softmax(tf.randomNormal([2, 2, 3, 5], 0, 1, 'float32', 3)),
@@ -149,7 +151,7 @@ describe('ShawRelativeEncoding', () => {
   it('shares positions of batch size 1 across the batch and rounds fractional distances half to even', () => {
     const shaw = new ShawRelativeEncoding({ ...defaults, values: false });
     shaw.build(spec);
-    const table = shaw.parameters()[shawTableName(0, 'rel_k')]!.arraySync() as number[][];
+    const table = shaw.parameters()['layers.0.attn.rel_k']!.arraySync() as number[][];
     const q = tf.ones([2, 2, 1, 4]) as tf.Tensor4D;
     // Distances 1.5 → 2, 2.5 → 2, −0.4 → 0, −2.6 → −3.
     const ctx = context([[0]], [[1.5, 2.5, -0.4, -2.6]], 0);
@@ -169,8 +171,8 @@ describe('ShawRelativeEncoding', () => {
     const shaw = new ShawRelativeEncoding({ ...defaults, clip: 4 });
     shaw.build(spec);
     const params = shaw.parameters();
-    const relK = params[shawTableName(0, 'rel_k')]!;
-    const relV = params[shawTableName(0, 'rel_v')]!;
+    const relK = params['layers.0.attn.rel_k']!;
+    const relV = params['layers.0.attn.rel_v']!;
     const q = tf.randomNormal([1, 2, 2, 4], 0, 1, 'float32', 7) as tf.Tensor4D;
     const ctx = context([[0, 1]], [[0, 1]], 0);
     const before = tf.memory().numTensors;

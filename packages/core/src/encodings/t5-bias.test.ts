@@ -1,12 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
+import { MODEL_PARAMETER_SCOPES } from '../encoding/parameter-scopes.js';
 import type { AttentionContext, EncodingBuildSpec } from '../encoding/position-encoding.js';
 import { disposePositions, positionsFromIds } from '../positions/positions.js';
 import {
-  T5_SHARED_TABLE_NAME,
   t5BucketsFromTable,
   t5BucketTable,
-  t5LayerTableName,
   T5RelativeBias,
   t5RelativePositionBucket,
   type T5BucketOptions,
@@ -47,6 +46,9 @@ function hfRelativePositionBucket(
   return relativeBuckets;
 }
 
+/** The shared table's name in core's models (a checkpoint key). */
+const SHARED_TABLE = 'attn.relative_attention_bias';
+
 const distances = Array.from({ length: 601 }, (_, i) => i - 300);
 const bucketSettings: T5BucketOptions[] = [true, false].flatMap((bidirectional) => [
   { bidirectional, numBuckets: 32, maxDistance: 128 },
@@ -61,6 +63,7 @@ const spec: EncodingBuildSpec = {
   modelDim: 32,
   maxPositions: 64,
   seed: 5,
+  scopes: MODEL_PARAMETER_SCOPES,
 };
 
 function context(
@@ -128,7 +131,7 @@ describe('T5RelativeBias', () => {
   it('causal: earlier keys get distance buckets, later keys share the bucket of distance 0', () => {
     const t5 = new T5RelativeBias({ numBuckets: 32, maxDistance: 128, perLayer: false });
     t5.build(spec);
-    const table = t5.parameters()[T5_SHARED_TABLE_NAME]!.arraySync() as number[][];
+    const table = t5.parameters()[SHARED_TABLE]!.arraySync() as number[][];
     const keys = Array.from({ length: 40 }, (_, j) => 3 * j);
     const before = tf.memory().numTensors;
     // A query at position 60 (a cache: keys carry their own positions).
@@ -162,7 +165,7 @@ describe('T5RelativeBias', () => {
     });
     auto.build(spec);
     forced.build(spec);
-    const table = auto.parameters()[T5_SHARED_TABLE_NAME]!.arraySync() as number[][];
+    const table = auto.parameters()[SHARED_TABLE]!.arraySync() as number[][];
     const autoBias = biasOf(auto, context(ids, ids, false));
     const forcedBias = biasOf(forced, context(ids, ids, false));
     for (let i = 0; i < 3; i++)
@@ -186,10 +189,13 @@ describe('T5RelativeBias', () => {
     const perLayer = new T5RelativeBias({ numBuckets: 32, maxDistance: 128, perLayer: true });
     shared.build(spec);
     perLayer.build(spec);
-    expect(Object.keys(shared.parameters())).toEqual([T5_SHARED_TABLE_NAME]);
-    expect(shared.parameters()[T5_SHARED_TABLE_NAME]!.shape).toEqual([32, spec.heads]);
-    expect(Object.keys(perLayer.parameters())).toEqual([0, 1, 2].map(t5LayerTableName));
-    expect(t5LayerTableName(2)).toBe('layers.2.attn.relative_attention_bias');
+    expect(Object.keys(shared.parameters())).toEqual([SHARED_TABLE]);
+    expect(shared.parameters()[SHARED_TABLE]!.shape).toEqual([32, spec.heads]);
+    expect(Object.keys(perLayer.parameters())).toEqual([
+      'layers.0.attn.relative_attention_bias',
+      'layers.1.attn.relative_attention_bias',
+      'layers.2.attn.relative_attention_bias',
+    ]);
     const ids = [[0, 1, 2]];
     expect(biasOf(shared, context(ids, ids, true, 0))).toEqual(
       biasOf(shared, context(ids, ids, true, 2)),
@@ -208,7 +214,7 @@ describe('T5RelativeBias', () => {
     const before = tf.memory().numTensors;
     const t5 = new T5RelativeBias({ numBuckets: 8, maxDistance: 16, perLayer: false });
     t5.build(spec);
-    const table = t5.parameters()[T5_SHARED_TABLE_NAME]!;
+    const table = t5.parameters()[SHARED_TABLE]!;
     const ctx = context([[0, 1, 2, 3]], [[0, 1, 2, 3]], true);
     const q = tf.zeros([1, spec.heads, 4, spec.headDim]) as tf.Tensor4D;
     const { value, grads } = tf.variableGrads(

@@ -7,6 +7,7 @@ import {
   getEncodingDefinition,
   gridPositions,
   linearAttention,
+  MODEL_PARAMETER_SCOPES,
   MultiHeadAttention,
   positionsFromIds,
   sequencePositions,
@@ -77,7 +78,15 @@ describe('the rope encoding', () => {
     expect(() =>
       rope({ scaling: 'llama3', factor: 8, lowFreqFactor: 4, highFreqFactor: 2 }),
     ).toThrow(/field 'highFreqFactor' = 2 is not allowed; must be > lowFreqFactor = 4/);
-    const spec = { layers: 1, heads: 2, headDim: 8, modelDim: 16, maxPositions: 32, seed: 0 };
+    const spec = {
+      layers: 1,
+      heads: 2,
+      headDim: 8,
+      modelDim: 16,
+      maxPositions: 32,
+      seed: 0,
+      scopes: MODEL_PARAMETER_SCOPES,
+    };
     expect(() => rope({ rotaryDim: 10 }).build(spec)).toThrow(
       /rotaryDim = 10 from startIndex = 0 does not fit in the 8 features/,
     );
@@ -331,7 +340,15 @@ describe('the rope encoding', () => {
 
   it('dynamic scaling takes the trained length from the model and the current length from both sides', () => {
     const encoding = rope({ scaling: 'dynamic', factor: 2 });
-    encoding.build({ layers: 1, heads: 1, headDim: 4, modelDim: 4, maxPositions: 8, seed: 0 });
+    encoding.build({
+      layers: 1,
+      heads: 1,
+      headDim: 4,
+      modelDim: 4,
+      maxPositions: 8,
+      seed: 0,
+      scopes: MODEL_PARAMETER_SCOPES,
+    });
     const queries = positionsFromIds([[30, 31]]);
     const keys = sequencePositions(1, 32);
     const q = tf.tensor4d([1, 0, 0, 0, 1, 0, 0, 0], [1, 1, 2, 4]);

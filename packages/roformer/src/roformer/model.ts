@@ -13,6 +13,7 @@ import {
   Embedding,
   LayerNorm,
   Linear,
+  MODEL_PARAMETER_SCOPES,
   positionsBatch,
   positionsLength,
   sequencePositions,
@@ -105,6 +106,7 @@ export class RoFormer {
       modelDim: c.hiddenSize,
       maxPositions: c.maxPositionEmbeddings,
       seed: c.seed,
+      scopes: MODEL_PARAMETER_SCOPES,
     });
     this.wordEmbeddings = new Embedding('embed.tokens', c.vocabSize, c.embeddingSize, {
       seed: c.seed,
