@@ -2,12 +2,10 @@
  * Every encoding core registers, through the conformance kit, under configs that reach each of
  * its code paths (variants, per-layer and per-head tables, causal and bidirectional attention).
  */
-import { describe, expect, it } from 'vitest';
-import { listEncodings } from '../encoding/registry.js';
-import { describeEncodingConformance, type ConformanceCase } from '../testing/index.js';
+import { describePackageConformance } from '../testing/index.js';
 import './index.js';
 
-const CASES: Record<string, ConformanceCase[]> = {
+describePackageConformance('@posenc/core', {
   none: [{ config: {} }],
   sinusoidal: [
     { config: {} },
@@ -27,15 +25,4 @@ const CASES: Record<string, ConformanceCase[]> = {
     { config: { keys: false } },
   ],
   relative_key_query: [{ config: {} }, { config: { mode: 'key' }, causal: false }],
-};
-
-const registered = listEncodings().filter((d) => d.package === '@posenc/core');
-
-describe('the conformance cases of core', () => {
-  it('cover every encoding core registers, and only those', () => {
-    expect(Object.keys(CASES).sort()).toEqual(registered.map((d) => d.name).sort());
-  });
 });
-
-for (const definition of registered)
-  describeEncodingConformance(definition, CASES[definition.name] ?? []);

@@ -31,4 +31,7 @@ export {
   type ConformanceCase,
   type ConformanceCheck,
 } from './conformance/checks.js';
-export { describeEncodingConformance } from './conformance/describe-encoding-conformance.js';
+export {
+  describeEncodingConformance,
+  describePackageConformance,
+} from './conformance/describe-encoding-conformance.js';

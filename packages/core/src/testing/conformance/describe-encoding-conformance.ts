@@ -1,10 +1,10 @@
 /**
- * `describeEncodingConformance(definition, cases)`: registers the conformance checks of every
- * case as vitest tests. Each package calls it in its tests for every encoding it registers.
+ * Registers the conformance checks as vitest tests: for one encoding's cases, or for every
+ * encoding a package registers (which each package's tests do).
  */
-import { beforeAll, describe, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../engine/tf.js';
-import type { EncodingDefinition } from '../../encoding/registry.js';
+import { listEncodings, type EncodingDefinition } from '../../encoding/registry.js';
 import { conformanceChecks, type ConformanceCase } from './checks.js';
 
 export function describeEncodingConformance(
@@ -34,6 +34,26 @@ export function describeEncodingConformance(
         for (const check of checks) it(check.title, () => check.run());
       });
   });
+}
+
+/**
+ * The conformance of every encoding registered by `packageName` (import the package first), with
+ * the cases given per encoding name; a registered encoding without cases fails, as does a case
+ * for a name the package does not register.
+ */
+export function describePackageConformance(
+  packageName: string,
+  cases: Readonly<Record<string, readonly ConformanceCase[]>>,
+): void {
+  const registered = listEncodings().filter((d) => d.package === packageName);
+  describe(`the encodings ${packageName} registers`, () => {
+    it('all have conformance cases, and every case names one of them', () => {
+      expect(registered.length, `${packageName} registers no encoding`).toBeGreaterThan(0);
+      expect(Object.keys(cases).sort()).toEqual(registered.map((d) => d.name).sort());
+    });
+  });
+  for (const definition of registered)
+    describeEncodingConformance(definition, cases[definition.name] ?? []);
 }
 
 function caseLabel(testCase: ConformanceCase): string {
