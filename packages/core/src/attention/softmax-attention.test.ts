@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
 import type { AttentionContext, PositionEncoding } from '../encoding/position-encoding.js';
 import { sequencePositions } from '../positions/positions.js';
+import { attentionContext, expectNoTensorLeaks } from '../testing/index.js';
 import { softmaxAttention } from './softmax-attention.js';
 import { causalMask, MASKED } from './masks.js';
 import { MultiHeadAttention } from './multi-head-attention.js';
@@ -10,17 +11,14 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
+/** Nq queries after a cache of Nk − Nq keys. */
 function ctxFor(causal: boolean, nq: number, nk: number): AttentionContext {
-  return {
-    queryPositions: sequencePositions(1, nq, nk - nq),
-    keyPositions: sequencePositions(1, nk),
-    heads: 2,
+  return attentionContext({
+    queries: sequencePositions(1, nq, nk - nq),
+    keys: sequencePositions(1, nk),
     headDim: 4,
     causal,
-    layer: 0,
-    kind: 'softmax',
-    training: false,
-  };
+  });
 }
 
 /** softmax(q·kᵀ/√D + bias + mask)·v written out in plain JS. */
@@ -218,14 +216,14 @@ describe('MultiHeadAttention', () => {
     const mha = new MultiHeadAttention({ name: 'a', modelDim: 8, heads: 2, layer: 0, seed: 3 });
     const x = tf.randomNormal([2, 5, 8]) as tf.Tensor3D;
     const positions = sequencePositions(2, 5);
-    const before = tf.memory().numTensors;
-    const { output, probs } = mha.apply(x, {
-      positions,
-      encodings: [],
-      causal: true,
-      returnProbs: true,
+    expectNoTensorLeaks(() => {
+      const { output, probs } = mha.apply(x, {
+        positions,
+        encodings: [],
+        causal: true,
+        returnProbs: true,
+      });
+      tf.dispose([output, probs!]);
     });
-    tf.dispose([output, probs!]);
-    expect(tf.memory().numTensors).toBe(before);
   });
 });
