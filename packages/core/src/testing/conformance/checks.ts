@@ -7,19 +7,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import { tf } from '../../engine/tf.js';
 import { MultiHeadAttention } from '../../attention/multi-head-attention.js';
-import { parseConfig, type ConfigOf, type Schema } from '../../config/schema.js';
 import { MODEL_PARAMETER_SCOPES, type ParameterScopes } from '../../encoding/parameter-scopes.js';
-import type {
-  AttentionKind,
-  EncodingBuildSpec,
-  PositionEncoding,
-} from '../../encoding/position-encoding.js';
-import {
-  acceptedPositions,
-  supportedAttention,
-  type EncodingDefinition,
-  type PositionSupport,
-} from '../../encoding/registry.js';
+import type { AttentionKind, PositionEncoding } from '../../encoding/position-encoding.js';
+import type { EncodingDefinition } from '../../encoding/registry.js';
 import type { PositionKind } from '../../positions/positions.js';
 import { disposeParameters } from '../../nn/layers.js';
 import { expectClose, type Tolerance } from '../expect-close.js';
@@ -42,24 +32,14 @@ import {
   POSITION_SAMPLES,
   QUERIES,
   SIZES,
-  type CallSettings,
   type PositionSample,
   type PositionValues,
 } from './fixtures.js';
-import {
-  broadcastsTo,
-  disposeOutputs,
-  expanded,
-  runHooks,
-  type HookOutput,
-} from './hook-outputs.js';
+import { broadcastsTo, disposeOutputs, runHooks } from './hook-outputs.js';
+import { lastAlong, reverseRows, valuesOf, type OutputValues } from './output-values.js';
+import { Subject, type ConformanceCase } from './subject.js';
 
-export interface ConformanceCase {
-  /** Fields of the encoding's config; the definition's `name` is added. */
-  readonly config: Record<string, unknown>;
-  /** Whether attention is causal in the calls the checks make; default true. */
-  readonly causal?: boolean;
-}
+export type { ConformanceCase } from './subject.js';
 
 export interface ConformanceCheck {
   /** Stable id, e.g. `leaks` or `shapes:linear`. */
@@ -150,57 +130,6 @@ export function conformanceChecks(
       run: () => checkGradients(subject),
     });
   return checks;
-}
-
-/** An encoding config under test: the definition, the validated config and what it declares. */
-class Subject {
-  readonly owner: string;
-  readonly config: ConfigOf<Schema>;
-  readonly supports: readonly AttentionKind[];
-  readonly accepted: PositionSupport;
-  readonly causal: boolean;
-
-  constructor(
-    readonly definition: EncodingDefinition,
-    testCase: ConformanceCase,
-  ) {
-    this.owner = `encoding '${definition.name}'`;
-    this.config = this.parse(testCase.config);
-    this.supports = supportedAttention(definition, this.config);
-    this.accepted = acceptedPositions(definition, this.config);
-    this.causal = testCase.causal ?? true;
-  }
-
-  parse(config: Readonly<Record<string, unknown>>): ConfigOf<Schema> {
-    return parseConfig(this.owner, this.definition.schema, { ...config }, ['name']);
-  }
-
-  create(): PositionEncoding {
-    return this.definition.create(this.config);
-  }
-
-  spec(scopes: ParameterScopes = CONFORMANCE_SCOPES): EncodingBuildSpec {
-    return { ...SIZES, scopes };
-  }
-
-  /** A built encoding for `f`, disposed afterwards. */
-  withBuilt<T>(f: (encoding: PositionEncoding) => T): T {
-    const encoding = this.create();
-    try {
-      encoding.build?.(this.spec());
-      return f(encoding);
-    } finally {
-      encoding.dispose?.();
-    }
-  }
-
-  settings(kind: AttentionKind, layer = 0): CallSettings {
-    return { kind, causal: this.causal, layer };
-  }
-
-  fail(check: string, message: string): never {
-    throw new Error(`${this.owner}: ${check}: ${message}`);
-  }
 }
 
 function checkDefinition(s: Subject): void {
@@ -591,27 +520,6 @@ function checkGradients(s: Subject): void {
 
 // ---------------------------------------------------------------------------------------------
 
-interface OutputValues {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly values: Float32Array;
-  readonly queryAxis?: number;
-}
-
-/** Outputs at their declared shapes as numbers; frees the outputs (not passed-through inputs). */
-function valuesOf(outputs: HookOutput[], inputs: HookCall['inputs'] | undefined): OutputValues[] {
-  try {
-    return outputs.map((o) => {
-      const full = expanded(o);
-      const values = full.dataSync() as Float32Array;
-      full.dispose();
-      return { name: o.name, shape: o.shape, values, queryAxis: o.queryAxis };
-    });
-  } finally {
-    if (inputs) disposeOutputs(outputs, inputs);
-  }
-}
-
 function compareOutputs(
   s: Subject,
   check: string,
@@ -629,35 +537,6 @@ function compareOutputs(
       s.fail(check, (e as Error).message);
     }
   });
-}
-
-/** Values of `shape` with the first axis (the batch) reversed. */
-function reverseRows(values: Float32Array, shape: readonly number[]): Float32Array {
-  const rows = shape[0]!;
-  const width = values.length / rows;
-  const out = new Float32Array(values.length);
-  for (let r = 0; r < rows; r++)
-    out.set(values.subarray(r * width, (r + 1) * width), (rows - 1 - r) * width);
-  return out;
-}
-
-/** The last `n` entries along `axis` of values of `shape`. */
-function lastAlong(
-  values: Float32Array,
-  shape: readonly number[],
-  axis: number,
-  n: number,
-): { values: Float32Array; shape: number[] } {
-  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
-  const length = shape[axis]!;
-  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const out = new Float32Array(outer * n * inner);
-  for (let o = 0; o < outer; o++)
-    out.set(
-      values.subarray((o * length + length - n) * inner, (o * length + length) * inner),
-      o * n * inner,
-    );
-  return { values: out, shape: shape.map((d, i) => (i === axis ? n : d)) };
 }
 
 /** One call per supported attention kind and declared position kind and values. */
