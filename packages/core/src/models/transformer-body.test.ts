@@ -25,7 +25,12 @@ const OPTIONS: TransformerBodyOptions = {
 
 /** Test-only encoding that records its build specs (and works on softmax attention only). */
 function specRecorder(built: EncodingBuildSpec[]): PositionEncoding {
-  return { name: 'test-recorder', supports: ['softmax'], build: (spec) => built.push(spec) };
+  return {
+    name: 'test-recorder',
+    config: {},
+    supports: ['softmax'],
+    build: (spec) => built.push(spec),
+  };
 }
 
 /** A body with its layers, as a model has it once its embeddings are made. */
