@@ -5,6 +5,8 @@
  * training loader's concern); a file they would crash on is refused with the path to the field.
  */
 
+export type SquadVersion = '1.1' | '2.0';
+
 export interface GoldQuestion {
   readonly id: string;
   /** Ground-truth answer texts; empty for an unanswerable (SQuAD 2.0) question. */
@@ -80,4 +82,11 @@ export function goldQuestions(json: unknown, file: string): GoldFile {
     questions,
     hasImpossibleField,
   };
+}
+
+/** `version` "v2.0" (or "2.0") or any `is_impossible` field means SQuAD 2.0; otherwise 1.1. */
+export function squadVersionOf(gold: GoldFile): SquadVersion {
+  return gold.version === 'v2.0' || gold.version === '2.0' || gold.hasImpossibleField
+    ? '2.0'
+    : '1.1';
 }

@@ -5,12 +5,17 @@
  */
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../../../usage-error.js';
-import { goldQuestions, SquadFormatError, describe, type GoldFile } from './gold-questions.js';
+import {
+  describe,
+  goldQuestions,
+  squadVersionOf,
+  SquadFormatError,
+  type GoldFile,
+  type SquadVersion,
+} from './gold-questions.js';
 import { evaluateV1 } from './official-v1.js';
 import { DEFAULT_NA_PROB_THRESHOLD, evaluateV2 } from './official-v2.js';
 import { pythonJsonObject } from './python-json.js';
-
-export type SquadVersion = '1.1' | '2.0';
 
 export interface ScoreFilesOptions {
   data: string;
@@ -26,12 +31,6 @@ export interface ScoreOutcome {
   text: string;
   /** What it prints on stderr (unanswered questions, a version mismatch). */
   messages: string[];
-}
-
-export function squadVersionOf(gold: GoldFile): SquadVersion {
-  return gold.version === 'v2.0' || gold.version === '2.0' || gold.hasImpossibleField
-    ? '2.0'
-    : '1.1';
 }
 
 async function readJson(path: string, flag: string): Promise<unknown> {

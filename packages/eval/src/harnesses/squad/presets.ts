@@ -1,0 +1,84 @@
+/**
+ * Named settings for `--preset`.
+ *
+ * - `quick`: a smoke run of the embedded set (a minute; tests run it smaller).
+ * - `default`: every method on the embedded set, small enough for 2 cores (see the README for
+ *   its measured time and table).
+ * - `paper`: BERT-base's SQuAD 1.1 fine-tuning shape (12 layers, d 768, 384 tokens, stride 128,
+ *   2 epochs of batch 32 at 3e-5) on the official files; days on a CPU and needs the files.
+ */
+import type { Preset } from '../../run/harness.js';
+import type { SquadConfig } from './config.js';
+
+export const SQUAD_METHODS = [
+  'learned',
+  'sinusoidal',
+  'shaw',
+  'shaw+values',
+  'relative_key_query',
+  't5',
+  'alibi',
+  'rope',
+];
+
+const EMBEDDED: Omit<SquadConfig, 'steps' | 'batch' | 'model' | 'sotu'> = {
+  train: 'sotu',
+  dev: 'sotu',
+  tokenizer: 'bytes',
+  maxLength: 128,
+  maxQuestion: 40,
+  docStride: 64,
+  windowPositions: 'document',
+  lr: 2e-3,
+  init: '',
+  nBest: 20,
+  maxAnswerLength: 30,
+  nullThreshold: 0,
+  lengthBuckets: [200, 400, 600],
+};
+
+export const SQUAD_PRESETS: Readonly<Record<string, Preset<SquadConfig>>> = {
+  quick: {
+    description:
+      'a smoke run: learned, relative_key_query and rope on 1000 questions of the embedded set, 150 steps (about a minute)',
+    config: {
+      ...EMBEDDED,
+      sotu: { trainQuestions: 1000, devQuestions: 200, maxContextChars: 400, questionWords: 3 },
+      steps: 150,
+      batch: 16,
+      model: { modelDim: 32, layers: 2, heads: 2, ffnDim: 128 },
+    },
+    methods: ['learned', 'relative_key_query', 'rope'],
+  },
+  default: {
+    description:
+      'every method on the embedded set (4000 train / 400 dev questions), a 2-layer d=64 encoder, 400 steps of 32 windows of 128 bytes',
+    config: {
+      ...EMBEDDED,
+      sotu: { trainQuestions: 4000, devQuestions: 400, maxContextChars: 600, questionWords: 3 },
+      steps: 400,
+      batch: 32,
+      model: { modelDim: 64, layers: 2, heads: 4, ffnDim: 256 },
+    },
+    methods: SQUAD_METHODS,
+  },
+  paper: {
+    description:
+      "BERT-base's SQuAD 1.1 shape (12 layers, d 768, 384 tokens, stride 128, batch 32, 2 epochs ≈ 5.5k steps, lr 3e-5) from scratch or --init; needs --train/--dev with the official files and a --tokenizer (days on a CPU)",
+    config: {
+      ...EMBEDDED,
+      train: 'data/squad/train-v1.1.json',
+      dev: 'data/squad/dev-v1.1.json',
+      sotu: { trainQuestions: 4000, devQuestions: 400, maxContextChars: 600, questionWords: 3 },
+      maxLength: 384,
+      maxQuestion: 64,
+      docStride: 128,
+      windowPositions: 'window',
+      steps: 5500,
+      batch: 32,
+      lr: 3e-5,
+      model: { modelDim: 768, layers: 12, heads: 12, ffnDim: 3072 },
+    },
+    methods: ['learned', 'relative_key_query'],
+  },
+};
