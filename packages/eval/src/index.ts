@@ -62,3 +62,17 @@ export {
 } from './harnesses/lm/methods/standard-session.js';
 export { lmRows } from './harnesses/lm/methods/rows.js';
 export { main as posencMain } from './cli/main.js';
+
+// The extractive question-answering harness and the official SQuAD scoring.
+export { squadHarness } from './harnesses/squad/harness.js';
+export type { SquadConfig } from './harnesses/squad/config.js';
+export { SQUAD_PRESETS } from './harnesses/squad/presets.js';
+export { scoreSquadFiles, type ScoreOutcome } from './harnesses/squad/scoring/score-files.js';
+export { evaluateV1 } from './harnesses/squad/scoring/official-v1.js';
+export { evaluateV2 } from './harnesses/squad/scoring/official-v2.js';
+export { normalizeAnswer } from './harnesses/squad/scoring/normalize.js';
+export {
+  readSquadSet,
+  type SquadSet,
+  type SquadExample,
+} from './harnesses/squad/data/squad-file.js';

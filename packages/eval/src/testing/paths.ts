@@ -18,3 +18,10 @@ export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('
 export const SQUAD_ORACLE_FIXTURE = fileURLToPath(
   new URL('./fixtures/squad-oracle/official-outputs.json', import.meta.url),
 );
+export const SQUAD_FIXTURES = fileURLToPath(new URL('./fixtures/squad/', import.meta.url));
+export const WORDPIECE_TOKENIZER_FIXTURE = fileURLToPath(
+  new URL('./fixtures/wordpiece-tokenizer/tokenizer.json', import.meta.url),
+);
+export const BYTELEVEL_TOKENIZER_FIXTURE = fileURLToPath(
+  new URL('./fixtures/bytelevel-tokenizer/tokenizer.json', import.meta.url),
+);

@@ -21,7 +21,6 @@ export interface HfTokenizer {
   get_vocab(): Map<string, number>;
   eos_token_id?: number | null;
   bos_token_id?: number | null;
-  cls_token_id?: number | null;
   sep_token_id?: number | null;
   pad_token_id?: number | null;
   all_special_ids?: number[];
@@ -33,6 +32,8 @@ export interface OpenedHfTokenizer {
   tokenizer: HfTokenizer;
   /** The parsed tokenizer.json (its model and pre-tokenizer types). */
   json: unknown;
+  /** The parsed tokenizer_config.json (its special tokens). */
+  config: unknown;
   /** Ids the model's vocabulary must hold: every id of the vocabulary and the special tokens. */
   vocabSize: number;
 }
@@ -70,7 +71,7 @@ export async function openHfTokenizer(path: string): Promise<OpenedHfTokenizer> 
   let vocabSize = 0;
   for (const id of tokenizer.get_vocab().values()) vocabSize = Math.max(vocabSize, id + 1);
   for (const id of tokenizer.all_special_ids ?? []) vocabSize = Math.max(vocabSize, id + 1);
-  return { file, tokenizer, json: tokenizerJson, vocabSize };
+  return { file, tokenizer, json: tokenizerJson, config: tokenizerConfig, vocabSize };
 }
 
 /** `path` is a tokenizer.json or the folder holding it. */

@@ -25,16 +25,16 @@ const EMBEDDED: Omit<SquadConfig, 'steps' | 'batch' | 'model' | 'sotu'> = {
   train: 'sotu',
   dev: 'sotu',
   tokenizer: 'bytes',
-  maxLength: 128,
-  maxQuestion: 40,
-  docStride: 64,
+  maxLength: 96,
+  maxQuestion: 32,
+  docStride: 48,
   windowPositions: 'document',
   lr: 2e-3,
   init: '',
   nBest: 20,
   maxAnswerLength: 30,
   nullThreshold: 0,
-  lengthBuckets: [200, 400, 600],
+  lengthBuckets: [100, 200, 300],
 };
 
 export const SQUAD_PRESETS: Readonly<Record<string, Preset<SquadConfig>>> = {
@@ -43,7 +43,7 @@ export const SQUAD_PRESETS: Readonly<Record<string, Preset<SquadConfig>>> = {
       'a smoke run: learned, relative_key_query and rope on 1000 questions of the embedded set, 150 steps (about a minute)',
     config: {
       ...EMBEDDED,
-      sotu: { trainQuestions: 1000, devQuestions: 200, maxContextChars: 400, questionWords: 3 },
+      sotu: { trainQuestions: 1000, devQuestions: 100, maxContextChars: 320, questionWords: 3 },
       steps: 150,
       batch: 16,
       model: { modelDim: 32, layers: 2, heads: 2, ffnDim: 128 },
@@ -52,12 +52,12 @@ export const SQUAD_PRESETS: Readonly<Record<string, Preset<SquadConfig>>> = {
   },
   default: {
     description:
-      'every method on the embedded set (4000 train / 400 dev questions), a 2-layer d=64 encoder, 400 steps of 32 windows of 128 bytes',
+      'every method on the embedded set (3000 train / 200 dev questions, contexts ≤ 320 characters), a 2-layer d=64 encoder, 300 steps of 16 windows of 96 bytes',
     config: {
       ...EMBEDDED,
-      sotu: { trainQuestions: 4000, devQuestions: 400, maxContextChars: 600, questionWords: 3 },
-      steps: 400,
-      batch: 32,
+      sotu: { trainQuestions: 3000, devQuestions: 200, maxContextChars: 320, questionWords: 3 },
+      steps: 300,
+      batch: 16,
       model: { modelDim: 64, layers: 2, heads: 4, ffnDim: 256 },
     },
     methods: SQUAD_METHODS,

@@ -35,13 +35,28 @@ export interface Span {
   text: string;
 }
 
-/** Entity-like spans of a sentence, not at its first word. */
+/**
+ * Entity-like spans of a sentence: a run's leading words are dropped while they open the
+ * sentence, are clause words (`The`, `Our`) or titles, or are the `of the` that joined them.
+ */
 export function entitySpans(sentence: string): Span[] {
   const spans: Span[] = [];
   for (const m of sentence.matchAll(CANDIDATE)) {
-    if (m.index === 0) continue;
-    if (NOT_ENTITIES.has(m[0])) continue;
-    spans.push({ start: m.index, text: m[0] });
+    let start = m.index;
+    let text = m[0];
+    for (;;) {
+      const word = /^\S+/.exec(text)![0];
+      const drop = start === 0 || NOT_ENTITIES.has(word) || word === 'of' || word === 'the';
+      if (!drop) break;
+      const rest = /^\S+\s+/.exec(text);
+      if (!rest) {
+        text = '';
+        break;
+      }
+      start += rest[0].length;
+      text = text.slice(rest[0].length);
+    }
+    if (text) spans.push({ start, text });
   }
   return spans;
 }
@@ -102,6 +117,9 @@ function questionFor(sentence: string, span: Span, words: number): string {
   return [...before, '___', ...after].join(' ');
 }
 
+/** The corpus, read once per process (its files are the same for every build). */
+let sotu: ReturnType<typeof loadSotu> | undefined;
+
 interface Qa {
   id: string;
   question: string;
@@ -110,7 +128,7 @@ interface Qa {
 
 /** The questions of one split, up to `count`, spread evenly over its paragraphs. */
 async function splitQuestions(split: SplitName, count: number, spec: SotuQaSpec) {
-  const corpus = loadSotu();
+  const corpus = (sotu ??= loadSotu());
   const paragraphs: Paragraph[] = [];
   let index = 0;
   for await (const text of corpus.splits[split].units())

@@ -43,17 +43,8 @@ export const byteSpanTokenizer: SpanTokenizer = {
   sep: 257,
   pad: 258,
   tokenize(text) {
-    const out: TokenizedText = { ids: [], starts: [], ends: [] };
-    let i = 0;
-    for (const ch of text) {
-      for (const b of utf8.encode(ch)) {
-        out.ids.push(b);
-        out.starts.push(i);
-        out.ends.push(i + ch.length);
-      }
-      i += ch.length;
-    }
-    return out;
+    const { units, starts, ends } = bytesOf(text);
+    return { ids: units as number[], starts, ends };
   },
 };
 
@@ -76,42 +67,36 @@ function byteLevelDecoder(): Map<string, number> {
   return new Map(chars.map((c, i) => [c, bytes[i]!]));
 }
 
-/** Units of `text` after folding, each with the [start, end) of the character it came from. */
-interface Folded {
+/** Units of a text (bytes, folded characters), each with the [start, end) of its character. */
+interface Units {
   units: (string | number)[];
   starts: number[];
   ends: number[];
 }
 
+function unitsOf(text: string, split: (ch: string) => Iterable<string | number>): Units {
+  const out: Units = { units: [], starts: [], ends: [] };
+  let i = 0;
+  for (const ch of text) {
+    for (const unit of split(ch)) {
+      out.units.push(unit);
+      out.starts.push(i);
+      out.ends.push(i + ch.length);
+    }
+    i += ch.length;
+  }
+  return out;
+}
+
 const foldChar = (ch: string) => ch.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-
-function foldChars(text: string): Folded {
-  const out: Folded = { units: [], starts: [], ends: [] };
-  let i = 0;
-  for (const ch of text) {
-    for (const unit of foldChar(ch))
-      (out.units.push(unit), out.starts.push(i), out.ends.push(i + ch.length));
-    i += ch.length;
-  }
-  return out;
-}
-
-function foldBytes(text: string): Folded {
-  const out: Folded = { units: [], starts: [], ends: [] };
-  let i = 0;
-  for (const ch of text) {
-    for (const b of utf8.encode(ch))
-      (out.units.push(b), out.starts.push(i), out.ends.push(i + ch.length));
-    i += ch.length;
-  }
-  return out;
-}
+const foldChars = (text: string) => unitsOf(text, foldChar);
+const bytesOf = (text: string) => unitsOf(text, (ch) => utf8.encode(ch));
 
 /**
  * Spans of `pieces` (already cleaned to units comparable with `word`'s) in the word, or
  * undefined when they do not spell it.
  */
-function alignPieces(word: Folded, pieces: (string | number)[][]): [number, number][] | undefined {
+function alignPieces(word: Units, pieces: (string | number)[][]): [number, number][] | undefined {
   const spans: [number, number][] = [];
   let at = 0;
   for (const piece of pieces) {
@@ -164,7 +149,6 @@ function pieceCleaner(json: unknown): { clean: PieceCleaner; bytes: boolean } {
 }
 
 function specialId(
-  tokenizer: HfTokenizer,
   path: string,
   what: string,
   ...candidates: (number | null | undefined)[]
@@ -177,11 +161,24 @@ function specialId(
   return id;
 }
 
+/** The id of a special token tokenizer_config.json names (`"cls_token": "[CLS]"` or `{content}`). */
+function configuredId(t: HfTokenizer, config: unknown, key: string): number | undefined {
+  const v = (config as Record<string, unknown> | null)?.[key];
+  const token = typeof v === 'string' ? v : (v as { content?: unknown } | undefined)?.content;
+  return typeof token === 'string' ? t.get_vocab().get(token) : undefined;
+}
+
 export async function loadHfSpanTokenizer(path: string): Promise<SpanTokenizer> {
-  const { file, tokenizer: t, json, vocabSize } = await openHfTokenizer(path);
-  const cls = specialId(t, path, 'start', t.cls_token_id, t.bos_token_id, t.eos_token_id);
-  const sep = specialId(t, path, 'separator', t.sep_token_id, t.eos_token_id);
-  const pad = specialId(t, path, 'padding', t.pad_token_id, t.eos_token_id);
+  const { file, tokenizer: t, json, config, vocabSize } = await openHfTokenizer(path);
+  const cls = specialId(
+    path,
+    'start',
+    configuredId(t, config, 'cls_token'),
+    t.bos_token_id,
+    t.eos_token_id,
+  );
+  const sep = specialId(path, 'separator', t.sep_token_id, t.eos_token_id);
+  const pad = specialId(path, 'padding', t.pad_token_id, t.eos_token_id);
   const { clean, bytes } = pieceCleaner(json);
   return {
     spec: file,
@@ -197,7 +194,7 @@ export async function loadHfSpanTokenizer(path: string): Promise<SpanTokenizer> 
         const pieces = t.tokenize(word);
         if (pieces.length === 0) continue;
         const ids = t.convert_tokens_to_ids(pieces);
-        const folded = bytes ? foldBytes(word) : foldChars(word);
+        const folded = bytes ? bytesOf(word) : foldChars(word);
         const spans =
           alignPieces(folded, pieces.map(clean)) ??
           pieces.map((): [number, number] => [0, word.length]);

@@ -63,7 +63,10 @@ export function keysInFileOrder(text: string): FlatKeys {
   for (const m of text.matchAll(/"((?:[^"\\]|\\.)*)"\s*(?:(:)\s*(-?[0-9][0-9.eE+-]*)?)?/g)) {
     if (m[2] === undefined) continue;
     const key = JSON.parse(`"${m[1]}"`) as string;
-    if (!seen.has(key)) (order.push(key), seen.add(key));
+    if (!seen.has(key)) {
+      order.push(key);
+      seen.add(key);
+    }
     // A repeated key keeps its first place and its last value, as in a Python dict.
     if (m[3] !== undefined && !/[.eE]/.test(m[3])) integers.add(key);
     else integers.delete(key);
