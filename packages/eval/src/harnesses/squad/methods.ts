@@ -94,7 +94,11 @@ function row(spec: RowSpec, roformer: RoFormerModule | undefined): SquadRow {
       return (context) => {
         const init = context.data.init;
         if (init?.kind !== 'roformer')
-          return spanSession(context, createEncoderModel(context, [createEncoding(spec.config)]));
+          return spanSession(
+            context,
+            createEncoderModel(context, [createEncoding(spec.config)]),
+            context.config.model.modelDim,
+          );
         if (!roformer)
           throw new MethodUnavailableError(spec.name, '@posenc/roformer is not installed');
         const model = new roformer.RoFormer({
@@ -111,7 +115,7 @@ function row(spec: RowSpec, roformer: RoFormerModule | undefined): SquadRow {
         const report = roformer.assignHFRoFormerWeights(model, init.tensors, {
           ignoreUnexpected: true,
         });
-        return spanSession(context, model, [
+        return spanSession(context, model, model.config.hiddenSize, [
           `RoFormer loaded from ${init.file} through @posenc/roformer (${report.loaded.length} HF tensors; skipped ${report.skipped.length}), span head new`,
         ]);
       };

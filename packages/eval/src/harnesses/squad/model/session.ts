@@ -16,7 +16,6 @@ import {
   type StepContext,
   type TrainBatch,
 } from '@posenc/core';
-import type { RoFormer } from '@posenc/roformer';
 import type { SessionContext, TrainingSession } from '../../../run/harness.js';
 import type { SquadConfig } from '../config.js';
 import type { SquadData } from '../data.js';
@@ -126,14 +125,14 @@ export function createEncoderModel(
   );
 }
 
+/** `modelDim`: the width of the encoder's output, which the span head reads. */
 export function spanSession(
   context: SquadSessionContext,
-  model: SpanEncoder | Encoder | RoFormer,
+  encoder: SpanEncoder,
+  modelDim: number,
   notes: string[] = [],
 ): SquadSession {
   const { config, data, seed } = context;
-  const encoder = model as SpanEncoder;
-  const modelDim = (model as Encoder).config?.modelDim ?? (model as RoFormer).config.hiddenSize;
   const head = new SpanHead({ modelDim, seed });
   const parameters = () => ({ ...encoder.parameters(), ...head.parameters() });
   const init = data.init;
