@@ -4,28 +4,18 @@
  * - `quick`: a smoke run of the embedded set (a minute; tests run it smaller).
  * - `default`: the absolute methods against the fast relative ones on the embedded set, small
  *   enough for 2 cores (see the README for its measured time and table, with seeds).
- * - `all`: the default's settings with every method; Shaw's and the key-query relative
- *   encodings gather a [B,H,N,N] table per layer, several times the cost of the others here.
- *   Same settings as `default`, so it adds the other methods to a default run's folder.
  * - `paper`: BERT-base's SQuAD 1.1 fine-tuning shape (12 layers, d 768, 384 tokens, stride 128,
  *   2 epochs of batch 32 at 3e-5) on the official files; days on a CPU and needs the files.
  */
 import type { Preset } from '../../run/harness.js';
 import type { SquadConfig } from './config.js';
 
-export const SQUAD_METHODS = [
-  'learned',
-  'sinusoidal',
-  'shaw',
-  'shaw+values',
-  'relative_key_query',
-  't5',
-  'alibi',
-  'rope',
-];
-
-/** The default's methods: two absolute, three relative, all of similar cost. */
-export const DEFAULT_METHODS = ['learned', 'sinusoidal', 't5', 'alibi', 'rope'];
+/**
+ * The default's methods: two absolute, three relative, all of similar cost. Shaw's and the
+ * key-query relative encodings gather a [B,H,N,N] table per layer, several times the cost of
+ * these here; `--methods all` adds them (and `none`) at the same settings, in the same folder.
+ */
+const DEFAULT_METHODS = ['learned', 'sinusoidal', 't5', 'alibi', 'rope'];
 
 const EMBEDDED: Omit<SquadConfig, 'steps' | 'batch' | 'model' | 'sotu'> = {
   train: 'sotu',
@@ -67,18 +57,6 @@ export const SQUAD_PRESETS: Readonly<Record<string, Preset<SquadConfig>>> = {
       model: { modelDim: 64, layers: 2, heads: 4, ffnDim: 256 },
     },
     methods: DEFAULT_METHODS,
-  },
-  all: {
-    description:
-      "the default's settings with every method (Shaw and key-query relative cost several times the others)",
-    config: {
-      ...EMBEDDED,
-      sotu: { trainQuestions: 3000, devQuestions: 200, maxContextChars: 320, questionWords: 3 },
-      steps: 300,
-      batch: 16,
-      model: { modelDim: 64, layers: 2, heads: 4, ffnDim: 256 },
-    },
-    methods: SQUAD_METHODS,
   },
   paper: {
     description:
