@@ -1,7 +1,7 @@
 /**
  * Named settings for `--preset`.
  *
- * - `quick`: a smoke run of the embedded set (a minute; tests run it smaller).
+ * - `quick`: a smoke run of the embedded set (two minutes; tests run it smaller).
  * - `default`: the absolute methods against the fast relative ones on the embedded set, small
  *   enough for 2 cores (see the README for its measured time and table, with seeds).
  * - `paper`: BERT-base's SQuAD 1.1 fine-tuning shape (12 layers, d 768, 384 tokens, stride 128,
@@ -36,7 +36,7 @@ const EMBEDDED: Omit<SquadConfig, 'steps' | 'batch' | 'model' | 'sotu'> = {
 export const SQUAD_PRESETS: Readonly<Record<string, Preset<SquadConfig>>> = {
   quick: {
     description:
-      'a smoke run: learned, alibi and rope on 1000 questions of the embedded set, a 2-layer d=32 encoder, 150 steps (about a minute)',
+      'a smoke run: learned, alibi and rope on 1000 questions of the embedded set, a 2-layer d=32 encoder, 150 steps (about two minutes on 2 cores)',
     config: {
       ...EMBEDDED,
       sotu: { trainQuestions: 1000, devQuestions: 100, maxContextChars: 320, questionWords: 3 },
