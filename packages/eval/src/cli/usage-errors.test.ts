@@ -142,7 +142,7 @@ describe('posenc usage errors', () => {
     ]);
     expect(unknown.code).toBe(2);
     expect(ownLines(unknown.stderr)).toEqual([
-      "posenc: unknown command 'train'; commands: list, bench <task> (tasks: lm; posenc --help)",
+      "posenc: unknown command 'train'; commands: list, bench <task>, worker (tasks: lm; posenc --help)",
     ]);
     expect(ownLines(task.stderr)).toEqual(["posenc: bench: unknown task 'chess'; tasks: lm"]);
     expect(help.code).toBe(0);
