@@ -12,6 +12,7 @@ import { checkWritableFolder, makeFolder } from '../io/folder.js';
 import { StateFileError } from '../io/state-file.js';
 import { runQueuedBench } from '../queue/coordinator.js';
 import { redactUrl } from '../queue/queue-url.js';
+import { QueueRefusedError } from '../queue/redis-client.js';
 import { runWorker } from '../queue/worker.js';
 import { runWorkerPool } from '../queue/worker-pool.js';
 import { markdownTable } from '../report/markdown.js';
@@ -169,7 +170,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       fail(e.message.split('\n')[0]!);
       return 2;
     }
-    if (e instanceof StateFileError) {
+    if (e instanceof StateFileError || e instanceof QueueRefusedError) {
       fail(e.message);
       return 1;
     }

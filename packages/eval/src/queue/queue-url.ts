@@ -79,8 +79,8 @@ export function parseQueueUrl(
     value = found.trim();
     origin = ` (from ${name})`;
   }
-  // Before anything can quote it.
-  const credentials = /^rediss?:\/\/(\S*)@/i.exec(value)?.[1];
+  // Before anything can quote it, whatever the scheme (a mistyped one too).
+  const credentials = /^[a-z][a-z0-9+.-]*:\/\/(\S*)@/i.exec(value)?.[1];
   if (credentials !== undefined) {
     const colon = credentials.indexOf(':');
     if (colon >= 0 && colon < credentials.length - 1) remember(credentials.slice(colon + 1));

@@ -55,8 +55,18 @@ export function redisClient(address: QueueAddress, name: string, log: Connection
     retryStrategy: (times: number) => Math.min(100 * times, MAX_RECONNECT_DELAY_MS),
   });
   client.on('error', (e: unknown) => log.problem(e));
+  // A server that went away and is back before an attempt failed raises no error: say so too.
+  client.on('reconnecting', () => log.problem('connection lost; reconnecting'));
   client.on('ready', () => log.ready());
   return client;
+}
+
+/** The queue refused this process (a wrong password): one line, no stack, exit 1. */
+export class QueueRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueueRefusedError';
+  }
 }
 
 /**
@@ -67,6 +77,6 @@ export async function waitForQueue(client: Redis, address: QueueAddress): Promis
   try {
     await client.ping();
   } catch (e) {
-    throw new Error(`queue ${address.shown}: ${errorText(e)}`);
+    throw new QueueRefusedError(`queue ${address.shown}: ${errorText(e)}`);
   }
 }
