@@ -20,6 +20,7 @@ export { stopGradient } from './ops/stop-gradient.js';
 
 export * from './positions/positions.js';
 export * from './encoding/position-encoding.js';
+export * from './encoding/parameter-scopes.js';
 export * from './encoding/registry.js';
 export * from './config/schema.js';
 export * from './encodings/index.js';

@@ -7,12 +7,11 @@ import {
   type TensorEntry,
 } from '@posenc/core';
 import '../index.js';
-import { maxAbsDiff } from '../testing/golden-cases.js';
+import { maxAbsDiff, onCpuWithoutLeaks } from '@posenc/core/testing';
 import { hfRoFormerReference } from '../testing/hf-roformer-reference.js';
 import { randomizeParameters } from '../testing/randomize.js';
 import { hfRoFormerEntries } from './hf-weights.js';
 import { IGNORE_INDEX, RoFormer, type RoFormerOptions } from './model.js';
-import { onCpuWithoutLeaks } from '../testing/cpu-without-leaks.js';
 
 onCpuWithoutLeaks();
 

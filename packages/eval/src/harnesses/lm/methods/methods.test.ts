@@ -4,7 +4,7 @@
  * unavailable plugins reported with their reason, and every available row trains and evaluates
  * without leaking tensors.
  */
-import { initEngine, listEncodings, tf, train } from '@posenc/core';
+import { initEngine, listEncodings, registerEncoding, tf, train } from '@posenc/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MethodUnavailableError, resolveRows } from '../../../run/methods.js';
 import { importPlugin, requireEncoding, requireExports } from '../../../run/plugin-import.js';
@@ -37,15 +37,37 @@ describe('LM rows', () => {
     );
   });
 
-  it('has a row for every registered encoding and variant that a causal decoder can use', async () => {
-    const rows = await lmRows();
+  it('has a row for every registered encoding and variant, and none for one a decoder cannot use', async () => {
     await loadPlugins();
-    const expected = listEncodings()
-      .filter((d) => d.supports.includes('softmax'))
-      .flatMap((d) => [d.name, ...(d.variants ?? []).map((v) => v.name)]);
-    expect(expected.length).toBeGreaterThanOrEqual(7 + 3 + 1);
-    for (const name of expected) expect(rows.map((r) => r.name)).toContain(name);
-    for (const row of rows) expect(row.package).toMatch(/^@posenc\//);
+    const registered = listEncodings().flatMap((d) => [
+      d.name,
+      ...(d.variants ?? []).map((v) => v.name),
+    ]);
+    expect(registered.length).toBeGreaterThanOrEqual(7 + 3 + 1);
+    const base = {
+      description: 'test',
+      package: '@posenc/test',
+      schema: {},
+      create: () => ({}) as never,
+    };
+    registerEncoding({
+      ...base,
+      name: 'grid-only',
+      supports: ['softmax'],
+      positions: { kinds: ['2d'], fractional: false },
+    });
+    registerEncoding({
+      ...base,
+      name: 'linear-only',
+      supports: ['linear'],
+      positions: { kinds: ['1d'], fractional: true },
+    });
+    const names = (await lmRows()).map((r) => r.name);
+    // Every encoding the packages register today works in a causal softmax decoder.
+    for (const name of registered) expect(names).toContain(name);
+    expect(names).not.toContain('grid-only');
+    expect(names).not.toContain('linear-only');
+    for (const row of await lmRows()) expect(row.package).toMatch(/^@posenc\//);
   });
 
   it('loads every plugin in the one list', async () => {

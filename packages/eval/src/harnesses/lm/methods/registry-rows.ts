@@ -6,8 +6,11 @@
  * soon as its package is in eval's plugin list.
  */
 import {
+  acceptedPositions,
   createEncoding,
   listEncodings,
+  parseConfig,
+  supportedAttention,
   type EncodingConfig,
   type EncodingDefinition,
 } from '@posenc/core';
@@ -15,10 +18,22 @@ import { MethodUnavailableError } from '../../../run/methods.js';
 import type { LMRow } from './session.js';
 import { createModel, standardSession } from './standard-session.js';
 
-/** Whether the encoding takes 1D sequence positions (a 2D-only image encoding does not). */
-function acceptsSequences(definition: EncodingDefinition): boolean {
-  const kinds = (definition as { positions?: { kinds?: readonly string[] } }).positions?.kinds;
-  return kinds === undefined || kinds.includes('1d');
+/**
+ * Whether an encoding configured so works in the LM decoder: causal softmax attention on 1D
+ * positions, as its definition declares for that config (a 2D-only image encoding does not).
+ */
+function fitsDecoder(definition: EncodingDefinition, config: EncodingConfig): boolean {
+  let parsed;
+  try {
+    parsed = parseConfig(`encoding '${definition.name}'`, definition.schema, config, ['name']);
+  } catch {
+    // A config its package rejects is still listed, as unavailable, by the row's prepare().
+    return true;
+  }
+  return (
+    supportedAttention(definition, parsed).includes('softmax') &&
+    acceptedPositions(definition, parsed).kinds.includes('1d')
+  );
 }
 
 function standardRow(
@@ -49,12 +64,12 @@ function standardRow(
 
 /** The registry's rows in registration order (core first, then each plugin as it loaded). */
 export function registryRows(): LMRow[] {
-  return listEncodings()
-    .filter((d) => d.supports.includes('softmax') && acceptsSequences(d))
-    .flatMap((d) => [
-      standardRow(d.name, d.description, d.paper, d.package, { name: d.name }),
-      ...(d.variants ?? []).map((v) =>
-        standardRow(v.name, v.description, v.paper ?? d.paper, d.package, v.config),
-      ),
-    ]);
+  return listEncodings().flatMap((d) =>
+    [
+      { name: d.name, description: d.description, paper: d.paper, config: { name: d.name } },
+      ...(d.variants ?? []).map((v) => ({ ...v, paper: v.paper ?? d.paper })),
+    ]
+      .filter((row) => fitsDecoder(d, row.config))
+      .map((row) => standardRow(row.name, row.description, row.paper, d.package, row.config)),
+  );
 }

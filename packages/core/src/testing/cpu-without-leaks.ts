@@ -1,9 +1,9 @@
 /**
- * The harness most of this package's test files share: run on the cpu backend (the reference),
- * and fail any test that leaves a tensor behind.
+ * The vitest harness many test files share: run on the cpu backend (the reference), and fail
+ * any test that leaves a tensor behind.
  */
 import { afterEach, beforeAll, beforeEach, expect } from 'vitest';
-import { tf } from '@posenc/core';
+import { tf } from '../engine/tf.js';
 
 export function onCpuWithoutLeaks(): void {
   beforeAll(async () => {
