@@ -74,7 +74,7 @@ async function worker(parsed: WorkerCommand, command: string, io: CliIo): Promis
           { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env },
         ),
       stdout: io.stdout,
-      stderr: { write: (t: string) => io.stderr.write(redactUrl(t)) },
+      stderr: io.stderr,
       signal,
     });
   }
@@ -102,7 +102,21 @@ function harnessFor(task: string, command: string) {
   return harness;
 }
 
-export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+/** `stream` with every text written to it redacted: nothing printed can carry a queue password. */
+function redacted(stream: ProgressStream): ProgressStream {
+  return {
+    write: (text: string) => stream.write(redactUrl(text)),
+    get isTTY() {
+      return stream.isTTY;
+    },
+    get columns() {
+      return stream.columns;
+    },
+  };
+}
+
+export async function main(argv: readonly string[], given: CliIo): Promise<number> {
+  const io = { ...given, stdout: redacted(given.stdout), stderr: redacted(given.stderr) };
   const out = (text: string) => io.stdout.write(text.endsWith('\n') ? text : text + '\n');
   // As recorded in run.json, results, reports and lock files.
   const commandLine = redactUrl(['posenc', ...argv].join(' '));
@@ -165,7 +179,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       `unknown command '${command}'; commands: list, bench <task>, worker (tasks: ${tasks()}; posenc --help)`,
     );
   } catch (e) {
-    const fail = (text: string) => io.stderr.write(redactUrl(`posenc: ${text}\n`));
+    const fail = (text: string) => io.stderr.write(`posenc: ${text}\n`);
     if (e instanceof UsageError) {
       fail(e.message.split('\n')[0]!);
       return 2;

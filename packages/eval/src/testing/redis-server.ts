@@ -47,11 +47,13 @@ export function ensureRedisInstalled(): void {
       stdio: 'ignore',
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
+  // Test files run in parallel: a second installer waits for the first one's dpkg lock.
+  const install = ['-o', 'DPkg::Lock::Timeout=900', 'install', '-y', '--no-install-recommends'];
   try {
-    apt(['install', '-y', '--no-install-recommends', 'redis-server']);
+    apt([...install, 'redis-server']);
   } catch {
-    apt(['update']);
-    apt(['install', '-y', '--no-install-recommends', 'redis-server']);
+    apt(['-o', 'DPkg::Lock::Timeout=900', 'update']);
+    apt([...install, 'redis-server']);
   }
   if (!hasRedis()) throw new Error('redis-server is still missing after apt-get install');
 }
