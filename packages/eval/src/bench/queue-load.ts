@@ -56,7 +56,11 @@ const cpuMs = () => {
 
 /** Redis's own CPU time so far (INFO cpu), in ms. */
 async function redisCpuMs(address: QueueAddress): Promise<number> {
-  const client = redisClient(address, 'posenc-load-check', connectionLog(address, () => {}));
+  const client = redisClient(
+    address,
+    'posenc-load-check',
+    connectionLog(address, () => {}),
+  );
   try {
     const info = await client.info('cpu');
     const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)![1]);
@@ -166,7 +170,13 @@ try {
       head: ['run', 'wall', 'cells/s', 'CPU per cell', 'of which'],
       textColumns: [4],
       rows: [
-        ['in this process (peer)', seconds(localWall), (cellCount / (localWall / 1000)).toFixed(1), perCell(localCpuMs), '—'],
+        [
+          'in this process (peer)',
+          seconds(localWall),
+          (cellCount / (localWall / 1000)).toFixed(1),
+          perCell(localCpuMs),
+          '—',
+        ],
         [
           `queue, ${workerCount} workers`,
           seconds(queuedWall),
@@ -174,7 +184,7 @@ try {
           perCell(queuedCpuMs),
           `workers ${perCell(workersCpuMs)}, coordinator ${perCell(coordinatorCpuMs)}, Redis ${perCell(redisCpu)}`,
         ],
-      ],
+      ].map((row) => row.map((text) => ({ text }))),
     })}\n\n`,
   );
   const verdict = overheadMs < OVERHEAD_LIMIT_MS ? 'under' : 'OVER';

@@ -56,6 +56,11 @@ describe('parseQueueUrl', () => {
       ['redis://:pw@host?db=1', /has a query or fragment/],
       ['redis://user@host', /has a user but no password/],
       ['redis://:pw@:6379', /is not a valid URL|has no host/],
+      // The user meant all up to the last @; a URL parser would read `/x y@host` as a path.
+      [
+        'redis://:pw/x y@host:1',
+        /^--queue "redis:\/\/:\*\*\*@host:1" has a user or password .* percent-encode/,
+      ],
     ];
     for (const [text, pattern] of cases) {
       let error: unknown;
@@ -82,6 +87,12 @@ describe('redactUrl', () => {
     );
     expect(redactUrl('no secrets in redis://host:6379/0')).toBe(
       'no secrets in redis://host:6379/0',
+    );
+  });
+
+  it('leaves the form of a usage line alone', () => {
+    expect(redactUrl('expected redis://[:password@]host[:port][/db]')).toBe(
+      'expected redis://[:password@]host[:port][/db]',
     );
   });
 

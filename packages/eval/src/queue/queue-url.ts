@@ -27,23 +27,27 @@ const MASK = '***';
 /** Passwords given to this process, each as written and as decoded. */
 const secrets = new Set<string>();
 
-/** The credentials of a redis URL: everything between `://` and the last `@` of a run of non-space characters. */
-const URL_CREDENTIALS = /(rediss?:\/\/)(\S*)@/gi;
+/**
+ * The credentials of a redis URL: everything between `://` and the last `@` of a run of
+ * non-space characters (not a `[`, which starts a usage line's `[:password@]`).
+ */
+const URL_CREDENTIALS = /(rediss?:\/\/)([^\s[]\S*)@/gi;
 
 /**
  * `text` with the password of every redis URL in it, and every password given to this process,
  * replaced by `***`. Used on every line and file that could carry the queue's address.
  */
 export function redactUrl(text: string): string {
-  let out = text.replace(URL_CREDENTIALS, (_all, scheme: string, credentials: string) => {
+  let out = text;
+  // The passwords first, whole (longest first, so one that contains another is masked whole):
+  // one with a space in it would otherwise be cut by the URL pattern and its tail left.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length))
+    out = out.split(secret).join(MASK);
+  return out.replace(URL_CREDENTIALS, (_all, scheme: string, credentials: string) => {
     const colon = credentials.indexOf(':');
     // `user:password` keeps the user; `:password` and a bare `password` keep nothing.
     return `${scheme}${colon > 0 ? `${credentials.slice(0, colon)}:` : colon === 0 ? ':' : ''}${MASK}@`;
   });
-  // Longest first, so a password that contains another is masked whole.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length))
-    out = out.split(secret).join(MASK);
-  return out;
 }
 
 function remember(password: string): void {
@@ -79,8 +83,9 @@ export function parseQueueUrl(
     value = found.trim();
     origin = ` (from ${name})`;
   }
-  // Before anything can quote it, whatever the scheme (a mistyped one too).
-  const credentials = /^[a-z][a-z0-9+.-]*:\/\/(\S*)@/i.exec(value)?.[1];
+  // Before anything can quote it, whatever the scheme (a mistyped one too): all up to the last
+  // `@`, which is what the user meant even where a URL parser would end the host earlier.
+  const credentials = /^[a-z][a-z0-9+.-]*:\/\/(.*)@/is.exec(value)?.[1];
   if (credentials !== undefined) {
     const colon = credentials.indexOf(':');
     if (colon >= 0 && colon < credentials.length - 1) remember(credentials.slice(colon + 1));
@@ -93,6 +98,11 @@ export function parseQueueUrl(
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();
   if (scheme !== 'redis' && scheme !== 'rediss')
     throw refuse(scheme ? `has the scheme ${scheme}://` : 'is not a URL');
+  // A URL parser would end the host at these and read the password's tail as a path.
+  if (credentials !== undefined && /[/?#\s]/.test(credentials))
+    throw refuse(
+      'has a user or password with a character a URL must percent-encode (/, ?, #, a space); write it encoded (encodeURIComponent)',
+    );
   let url: URL;
   try {
     url = new URL(value);
