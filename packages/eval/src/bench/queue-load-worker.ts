@@ -9,9 +9,7 @@ import { silentProgress } from '../run/progress.js';
 import { parseQueueUrl } from '../queue/queue-url.js';
 import { runWorker } from '../queue/worker.js';
 import { toyHarness } from '../testing/toy-harness.js';
-
-export const LOAD_QUEUE_VARIABLE = 'POSENC_LOAD_QUEUE';
-export const LOAD_STORE_VARIABLE = 'POSENC_LOAD_STORE';
+import { LOAD_QUEUE_VARIABLE, LOAD_STORE_VARIABLE } from './queue-load-env.js';
 
 const cpuMicros = () => {
   const { user, system } = process.cpuUsage();

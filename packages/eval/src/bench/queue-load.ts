@@ -25,7 +25,7 @@ import { runBench } from '../run/run-bench.js';
 import { startRedis } from '../testing/redis-server.js';
 import { TSX_LOADER } from '../testing/paths.js';
 import { toyHarness, type ToyConfig } from '../testing/toy-harness.js';
-import { LOAD_QUEUE_VARIABLE, LOAD_STORE_VARIABLE } from './queue-load-worker.js';
+import { LOAD_QUEUE_VARIABLE, LOAD_STORE_VARIABLE } from './queue-load-env.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./queue-load-worker.ts', import.meta.url));
 /** The queue's overhead per cell this check allows (the acceptance). */
