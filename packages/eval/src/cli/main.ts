@@ -10,10 +10,8 @@ import { join } from 'node:path';
 import { findHarness, HARNESSES } from '../harnesses/index.js';
 import { checkWritableFolder, makeFolder } from '../io/folder.js';
 import { StateFileError } from '../io/state-file.js';
-import { runQueuedBench } from '../queue/coordinator.js';
+import { QueueRefusedError } from '../queue/queue-refused-error.js';
 import { redactUrl } from '../queue/queue-url.js';
-import { QueueRefusedError } from '../queue/redis-client.js';
-import { runWorker } from '../queue/worker.js';
 import { runWorkerPool } from '../queue/worker-pool.js';
 import { markdownTable } from '../report/markdown.js';
 import { metricTable } from '../report/metric-table.js';
@@ -81,6 +79,9 @@ async function worker(parsed: WorkerCommand, command: string, io: CliIo): Promis
   const progress = createProgressReporter(io.stderr);
   await makeFolder(parsed.store);
   const engine = await startEngine((line) => progress.note(line));
+  // The worker and the coordinator load BullMQ and ioredis: only when used, so that every other
+  // command starts as fast as before.
+  const { runWorker } = await import('../queue/worker.js');
   await runWorker({
     address: parsed.address,
     store: parsed.store,
@@ -147,7 +148,9 @@ export async function main(argv: readonly string[], given: CliIo): Promise<numbe
       for (const u of prepared.unavailable) progress.note(`${u.method}: not run — ${u.reason}`);
       const run = { progress, ...(io.signal && { signal: io.signal }) };
       const outcome = parsed.queue
-        ? await runQueuedBench(prepared, { ...run, address: parsed.queue })
+        ? await (
+            await import('../queue/coordinator.js')
+          ).runQueuedBench(prepared, { ...run, address: parsed.queue })
         : await runBench(prepared, run);
       const [first] = harness.metrics(prepared.config);
       const headline = harness.metrics(prepared.config).filter((m) => m.unit === first?.unit);

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import { Redis } from 'ioredis';
 import type { QueueAddress } from './queue-url.js';
+import { QueueRefusedError } from './queue-refused-error.js';
 import { redactUrl } from './queue-url.js';
 
 /** What a process says about its connection to the queue: a problem once, then its end. */
@@ -59,14 +60,6 @@ export function redisClient(address: QueueAddress, name: string, log: Connection
   client.on('reconnecting', () => log.problem('connection lost; reconnecting'));
   client.on('ready', () => log.ready());
   return client;
-}
-
-/** The queue refused this process (a wrong password): one line, no stack, exit 1. */
-export class QueueRefusedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'QueueRefusedError';
-  }
 }
 
 /**
