@@ -17,11 +17,18 @@ process.on('SIGINT', () => {
   process.stderr.write('\nstopping after this step (Ctrl-C again to quit at once)…\n');
   controller.abort();
 });
+if (process.argv[2] === 'worker') {
+  // A worker also stops the graceful way when told to (SIGTERM: a service manager, the pool of
+  // `--concurrency`) and when the pool that started it is gone (its IPC channel closed).
+  process.on('SIGTERM', () => controller.abort());
+  process.on('disconnect', () => controller.abort());
+}
 
 const code = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   baseDir,
   signal: controller.signal,
+  self: { command: process.execPath, args: [...process.execArgv, process.argv[1]!] },
 });
 process.exit(code);

@@ -6,6 +6,7 @@
 import type { AnyHarness } from '../run/harness.js';
 import { parseInteger, parseIntegerList } from '../run/numbers.js';
 import type { BenchOptions } from '../run/prepare-bench.js';
+import { parseQueueUrl, QUEUE_URL_FORM, type QueueAddress } from '../queue/queue-url.js';
 import { UsageError } from '../usage-error.js';
 import { parseFlags, type FlagSpec } from './args.js';
 
@@ -36,9 +37,15 @@ export const RUN_FLAGS = [
     value: 'N',
     help: `steps between checkpoints (${CHECKPOINT_RANGE.min}…${CHECKPOINT_RANGE.max}; default a tenth of the steps)`,
   },
+  {
+    flag: 'queue',
+    value: 'URL',
+    help: `run the cells on posenc workers through Redis instead of in this process: ${QUEUE_URL_FORM}, or env:NAME to read it from a variable (posenc worker --help)`,
+  },
 ] as const;
 
-export type ParsedBench = { help: true } | { help: false; options: BenchOptions<object> };
+export type ParsedBench =
+  { help: true } | { help: false; options: BenchOptions<object>; queue?: QueueAddress };
 
 export function parseBenchCommand(
   harness: AnyHarness,
@@ -86,8 +93,10 @@ export function parseBenchCommand(
   const out = text('out');
   if (out !== undefined && out.trim() === '') throw new UsageError('--out is empty; give a folder');
   const every = text('checkpoint-every');
+  const queue = text('queue');
   return {
     help: false,
+    ...(queue !== undefined && { queue: parseQueueUrl(queue) }),
     options: {
       harness,
       config,

@@ -5,6 +5,7 @@
 import { HARNESSES } from '../harnesses/index.js';
 import type { AnyHarness } from '../run/harness.js';
 import { RUN_FLAGS } from './bench-command.js';
+import { WORKER_FLAGS } from './worker-command.js';
 
 function column(rows: [string, string][], indent = 2): string {
   const width = Math.max(...rows.map(([a]) => a.length)) + 3;
@@ -24,6 +25,7 @@ ${column([
   ],
   ...HARNESSES.map((h): [string, string] => [`bench ${h.task}`, h.summary]),
   ['score squad', 'score a SQuAD predictions file exactly as the official v1.1 / v2.0 scripts do'],
+  ['worker', "runs cells that 'bench … --queue URL' put on a Redis queue, on this machine"],
 ])}
 
 Run 'posenc <command> --help' for a command's options.`;
@@ -81,4 +83,21 @@ A run folder is named by the settings' hash; rerunning the same command skips fi
 resumes an interrupted one from its last checkpoint. Relative paths are taken from the directory
 the command was run in. A mistake in the options exits with code 2 and one line naming it, before
 anything is written.`;
+}
+
+export function workerHelp(): string {
+  return `usage: posenc worker --queue URL --store DIR [--concurrency N] [--stall-timeout SECONDS]
+
+Takes cells from the queue that 'posenc bench <task> … --queue URL' fills, runs each as a local
+run would (the same code, the same figures on the same engine), keeps its checkpoints in the
+store, reports its progress and hands its record back to the coordinator. Start one on every
+machine that can reach Redis, each with the same store mounted; stop it with Ctrl-C or SIGTERM
+(the cell in hand is checkpointed and goes back to the queue).
+
+options:
+${column([...WORKER_FLAGS.map((f): [string, string] => [`--${f.flag} ${f.value}`, f.help]), ['-h, --help', 'this help']])}
+
+Files named in a run's settings (--corpus file:PATH, --tokenizer PATH) are read by the workers at
+the absolute path the coordinator resolved: they must exist there on every worker machine. Set
+POSENC_BACKEND the same on every worker: engines differ in the last digits.`;
 }

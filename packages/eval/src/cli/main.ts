@@ -1,30 +1,98 @@
 /**
  * The `posenc` command, as a function of its arguments and streams so tests can run it in
  * process. Exit codes: 0 done, 1 a cell failed or the run broke, 2 a usage mistake (one line on
- * stderr, nothing written), 130 interrupted (the state is checkpointed; rerun to continue).
+ * stderr, nothing written), 130 interrupted (the state is checkpointed; rerun to continue). A
+ * worker runs until it is stopped (130) or cannot go on (1: the queue refused its password).
+ * Whatever is printed passes through `redactUrl`, so a queue password never is.
  */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { findHarness, HARNESSES } from '../harnesses/index.js';
+import { checkWritableFolder, makeFolder } from '../io/folder.js';
 import { StateFileError } from '../io/state-file.js';
+import { QueueRefusedError } from '../queue/queue-refused-error.js';
+import { redactUrl } from '../queue/queue-url.js';
+import { runWorkerPool } from '../queue/worker-pool.js';
 import { markdownTable } from '../report/markdown.js';
 import { metricTable } from '../report/metric-table.js';
-import { prepareBench } from '../run/prepare-bench.js';
+import { prepareBench, startEngine } from '../run/prepare-bench.js';
 import { REPORT_HTML, REPORT_MD, RESULTS_FILE } from '../run/run-folder.js';
 import { runBench } from '../run/run-bench.js';
 import { UsageError } from '../usage-error.js';
 import { parseBenchCommand } from './bench-command.js';
-import { benchHelp, listHelp, mainHelp, taskHelp } from './help.js';
+import { benchHelp, listHelp, mainHelp, taskHelp, workerHelp } from './help.js';
 import { listMethods } from './list-command.js';
 import { scoreCommand, scoreHelp } from './score-command.js';
 import { createProgressReporter, type ProgressStream } from './progress-reporter.js';
+import { parseWorkerCommand, type WorkerCommand } from './worker-command.js';
 
 export interface CliIo {
   stdout: ProgressStream;
   stderr: ProgressStream;
   /** Where relative paths start. */
   baseDir: string;
-  /** Aborts a running benchmark at the next step (SIGINT). */
+  /** Aborts a running benchmark at the next step (SIGINT); stops a worker. */
   signal?: AbortSignal;
+  /** How to start this command again (`posenc worker --concurrency` starts workers so). */
+  self?: { command: string; args: string[] };
+}
+
+/** The variable a pool's workers read the queue's address from, so it is not in their argv. */
+const CHILD_QUEUE_VARIABLE = 'POSENC_WORKER_QUEUE';
+
+async function worker(parsed: WorkerCommand, command: string, io: CliIo): Promise<number> {
+  await checkWritableFolder(parsed.store, '--store');
+  const signal = io.signal ?? new AbortController().signal;
+  if (parsed.concurrency > 1) {
+    const self = io.self;
+    if (!self)
+      throw new UsageError(
+        '--concurrency above 1 starts posenc processes, which only the posenc command does; run one worker per process instead',
+      );
+    const fromEnv = parsed.queueText.startsWith('env:');
+    const env = {
+      ...process.env,
+      ...(!fromEnv && { [CHILD_QUEUE_VARIABLE]: parsed.queueText }),
+    };
+    const queue = fromEnv ? parsed.queueText : `env:${CHILD_QUEUE_VARIABLE}`;
+    return runWorkerPool({
+      size: parsed.concurrency,
+      start: () =>
+        spawn(
+          self.command,
+          [
+            ...self.args,
+            'worker',
+            '--queue',
+            queue,
+            '--store',
+            parsed.store,
+            '--stall-timeout',
+            String(parsed.stallTimeoutS),
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env },
+        ),
+      stdout: io.stdout,
+      stderr: io.stderr,
+      signal,
+    });
+  }
+  const progress = createProgressReporter(io.stderr);
+  await makeFolder(parsed.store);
+  const engine = await startEngine((line) => progress.note(line));
+  // The worker and the coordinator load BullMQ and ioredis: only when used, so that every other
+  // command starts as fast as before.
+  const { runWorker } = await import('../queue/worker.js');
+  await runWorker({
+    address: parsed.address,
+    store: parsed.store,
+    stallTimeoutMs: parsed.stallTimeoutS * 1000,
+    engine,
+    command,
+    progress,
+    signal,
+  });
+  return signal.aborted ? 130 : 0;
 }
 
 const isHelp = (a: string | undefined) => a === '--help' || a === '-h';
@@ -36,8 +104,24 @@ function harnessFor(task: string, command: string) {
   return harness;
 }
 
-export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+/** `stream` with every text written to it redacted: nothing printed can carry a queue password. */
+function redacted(stream: ProgressStream): ProgressStream {
+  return {
+    write: (text: string) => stream.write(redactUrl(text)),
+    get isTTY() {
+      return stream.isTTY;
+    },
+    get columns() {
+      return stream.columns;
+    },
+  };
+}
+
+export async function main(argv: readonly string[], given: CliIo): Promise<number> {
+  const io = { ...given, stdout: redacted(given.stdout), stderr: redacted(given.stderr) };
   const out = (text: string) => io.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  // As recorded in run.json, results, reports and lock files.
+  const commandLine = redactUrl(['posenc', ...argv].join(' '));
   try {
     const [command, ...rest] = argv;
     if (command === undefined || isHelp(command)) {
@@ -65,15 +149,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return task === undefined ? 2 : 0;
       }
       const harness = harnessFor(task, 'bench');
-      const parsed = parseBenchCommand(harness, options, io.baseDir, ['posenc', ...argv].join(' '));
+      const parsed = parseBenchCommand(harness, options, io.baseDir, commandLine);
       if (parsed.help) return (out(taskHelp(harness)), 0);
       const prepared = await prepareBench(parsed.options);
       const progress = createProgressReporter(io.stderr);
       for (const u of prepared.unavailable) progress.note(`${u.method}: not run — ${u.reason}`);
-      const outcome = await runBench(prepared, {
-        progress,
-        ...(io.signal && { signal: io.signal }),
-      });
+      const run = { progress, ...(io.signal && { signal: io.signal }) };
+      const outcome = parsed.queue
+        ? await (
+            await import('../queue/coordinator.js')
+          ).runQueuedBench(prepared, { ...run, address: parsed.queue })
+        : await runBench(prepared, run);
       const [first] = harness.metrics(prepared.config);
       const headline = harness.metrics(prepared.config).filter((m) => m.unit === first?.unit);
       if (outcome.results.cells.length && headline.length) {
@@ -87,25 +173,33 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       );
       if (io.signal?.aborted) {
         io.stderr.write(
-          'interrupted: the last state is checkpointed; rerun the same command to continue\n',
+          parsed.queue
+            ? 'interrupted: the queued cells go on on the workers; rerun the same command to collect them\n'
+            : 'interrupted: the last state is checkpointed; rerun the same command to continue\n',
         );
         return 130;
       }
       return outcome.failed.length ? 1 : 0;
     }
+    if (command === 'worker') {
+      const parsed = parseWorkerCommand(rest, io.baseDir);
+      if (parsed.help) return (out(workerHelp()), 0);
+      return await worker(parsed, commandLine, io);
+    }
     throw new UsageError(
-      `unknown command '${command}'; commands: list, bench <task> (tasks: ${tasks()}), score squad (posenc --help)`,
+      `unknown command '${command}'; commands: list, bench <task>, score squad, worker (tasks: ${tasks()}; posenc --help)`,
     );
   } catch (e) {
+    const fail = (text: string) => io.stderr.write(`posenc: ${text}\n`);
     if (e instanceof UsageError) {
-      io.stderr.write(`posenc: ${e.message.split('\n')[0]}\n`);
+      fail(e.message.split('\n')[0]!);
       return 2;
     }
-    if (e instanceof StateFileError) {
-      io.stderr.write(`posenc: ${e.message}\n`);
+    if (e instanceof StateFileError || e instanceof QueueRefusedError) {
+      fail(e.message);
       return 1;
     }
-    io.stderr.write(`posenc: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    fail(e instanceof Error ? (e.stack ?? e.message) : String(e));
     return 1;
   }
 }

@@ -33,7 +33,12 @@ export function stepLine(method: string, e: ProgressEvent): string {
 
 export function createProgressReporter(stream: ProgressStream): RunProgress {
   const tty = stream.isTTY === true;
-  let position = '';
+  // Each cell's `[i/n]`: with queue workers several cells run at once.
+  const positions = new Map<string, string>();
+  const named = (cell: string) => {
+    const position = positions.get(cell);
+    return position ? `${position} ${cell}` : cell;
+  };
   let lastDraw = 0;
   let transient = false;
   const clear = () => {
@@ -56,9 +61,9 @@ export function createProgressReporter(stream: ProgressStream): RunProgress {
       ),
     cellSkipped: (cell, why) => line(`${cell}: ${why}, skipped`),
     cellStarted: (cell, index, total, resumedFrom) => {
-      position = `[${index + 1}/${total}]`;
+      positions.set(cell, `[${index + 1}/${total}]`);
       line(
-        `${position} ${cell}${resumedFrom !== undefined ? `: resuming from step ${resumedFrom}` : ''}`,
+        `${named(cell)}${resumedFrom !== undefined ? `: resuming from step ${resumedFrom}` : ''}`,
       );
     },
     trainStep: (cell, e) => {
@@ -70,17 +75,16 @@ export function createProgressReporter(stream: ProgressStream): RunProgress {
         const tps =
           e.tokensPerSecond !== undefined ? `  ${Math.round(e.tokensPerSecond)} tok/s` : '';
         draw(
-          `${position} ${cell} ${bar((e.step + 1) / e.totalSteps, 20)} ${e.step + 1}/${e.totalSteps}  loss ${e.loss.toFixed(3)}${tps}  ETA ${formatDuration(e.etaMs)}`,
+          `${named(cell)} ${bar((e.step + 1) / e.totalSteps, 20)} ${e.step + 1}/${e.totalSteps}  loss ${e.loss.toFixed(3)}${tps}  ETA ${formatDuration(e.etaMs)}`,
         );
         return;
       }
       const every = Math.max(1, Math.round(e.totalSteps / 10));
       if ((e.step + 1) % every === 0 || last) line(stepLine(cell, e));
     },
-    evaluated: (cell, text) =>
-      tty ? draw(`${position} ${cell}  ${text}`) : line(`${cell}  ${text}`),
-    cellFinished: (cell, summary) => line(`${position} ${cell}: done — ${summary}`),
-    cellFailed: (cell, error) => line(`${position} ${cell}: FAILED — ${error}`),
+    evaluated: (cell, text) => (tty ? draw(`${named(cell)}  ${text}`) : line(`${cell}  ${text}`)),
+    cellFinished: (cell, summary) => line(`${named(cell)}: done — ${summary}`),
+    cellFailed: (cell, error) => line(`${named(cell)}: FAILED — ${error}`),
     note: (text) => line(text),
   };
 }

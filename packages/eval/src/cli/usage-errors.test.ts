@@ -142,7 +142,7 @@ describe('posenc usage errors', () => {
     ]);
     expect(unknown.code).toBe(2);
     expect(ownLines(unknown.stderr)).toEqual([
-      "posenc: unknown command 'train'; commands: list, bench <task> (tasks: lm, squad), score squad (posenc --help)",
+      "posenc: unknown command 'train'; commands: list, bench <task>, score squad, worker (tasks: lm, squad; posenc --help)",
     ]);
     expect(ownLines(task.stderr)).toEqual([
       "posenc: bench: unknown task 'chess'; tasks: lm, squad",

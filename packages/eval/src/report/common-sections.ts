@@ -110,6 +110,24 @@ export function notRunSection(results: BenchResults): ReportSection | undefined 
   return bullets.length ? { title: 'Not run', bullets } : undefined;
 }
 
+/** Where the cells ran when queue workers ran them (the machine of the Engine line is the coordinator's). */
+function workersLine(results: BenchResults): string[] {
+  const workers = new Map<string, { text: string; cells: number }>();
+  for (const { worker: w } of results.cells) {
+    if (!w) continue;
+    const key = `${w.host} pid ${w.pid}`;
+    const entry = workers.get(key) ?? {
+      text: `${key} (${w.engine}, ${w.cpus} × ${w.cpuModel}, Node ${w.node})`,
+      cells: 0,
+    };
+    entry.cells++;
+    workers.set(key, entry);
+  }
+  if (!workers.size) return [];
+  const list = [...workers.values()].map((w) => `${w.text}: ${w.cells} cell(s)`).join('; ');
+  return [`Queue workers (the machine above is the coordinator's): ${list}.`];
+}
+
 export function runSection(results: BenchResults, taskFacts: string[]): ReportSection {
   const m = results.machine;
   return {
@@ -119,6 +137,7 @@ export function runSection(results: BenchResults, taskFacts: string[]): ReportSe
       ...taskFacts,
       `Seeds: ${results.seeds.join(', ')} (each seed sets the initialisation and the data order, the same for every method).`,
       `Engine: ${results.engine.engine} (TF.js backend ${results.engine.backend}), ${m.cpus} × ${m.cpuModel}, Node ${m.node}.`,
+      ...workersLine(results),
       `Time over all cells: training ${formatSeconds(results.cells.reduce((t, c) => t + c.training.wallMs, 0))}, evaluation ${formatSeconds(results.cells.reduce((t, c) => t + c.evalWallMs, 0))}.`,
       `This process: ${formatSeconds(results.process.wallMs)}, peak RSS ${results.process.peakRssMB} MB.`,
       `Versions: ${Object.entries(results.versions)

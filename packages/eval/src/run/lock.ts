@@ -54,20 +54,37 @@ function inUse(what: string, holder: LockHolder, path: string, here: string): Us
 export async function checkNotLocked(path: string, what: string): Promise<void> {
   const holder = await readHolder(path);
   if (!holder) return;
-  const here = hostname();
-  if (holder.host !== here || alive(holder.pid)) throw inUse(what, holder, path, here);
+  if (!deadOnThisHost(holder)) throw inUse(what, holder, path, hostname());
+}
+
+/** A holder that is gone for sure: on this host, and its pid is no longer running. */
+export function deadOnThisHost(holder: LockHolder): boolean {
+  return holder.host === hostname() && !alive(holder.pid);
+}
+
+/** What `tryLock` found: the lock, now this process's, or the live holder of it. */
+export type LockAttempt = { lock: Lock } | { holder: LockHolder };
+
+export interface TryLockOptions {
+  /**
+   * Whether a holder is gone, so its lock may be taken over; by default, a holder on this host
+   * whose pid is no longer running.
+   */
+  isStale?: (holder: LockHolder) => boolean | Promise<boolean>;
+  /** Told about a stale lock just taken over. */
+  onTakeover?: (holder: LockHolder) => void;
 }
 
 /**
- * Takes the lock at `path` for this process. `what` names the folder in messages (`--out
- * results/x`); `notice` receives the line about a stale lock taken over.
+ * Takes the lock at `path` for this process unless a live process holds it; a stale lock is
+ * taken over. Never waits.
  */
-export async function acquireLock(
+export async function tryLock(
   path: string,
-  what: string,
   command: string,
-  notice: (line: string) => void,
-): Promise<Lock> {
+  options: TryLockOptions = {},
+): Promise<LockAttempt> {
+  const isStale = options.isStale ?? deadOnThisHost;
   const mine: LockHolder = {
     pid: process.pid,
     host: hostname(),
@@ -86,8 +103,7 @@ export async function acquireLock(
       }
       const holder = await readHolder(path);
       if (!holder) continue; // released between our link and our read
-      const stale = holder.host === mine.host && !alive(holder.pid);
-      if (!stale || attempt > 0) throw inUse(what, holder, path, mine.host);
+      if (attempt > 0 || !(await isStale(holder))) return { holder };
       // Move the stale lock aside rather than deleting it: if another process took it over in
       // between, what we moved is that process's live lock, which goes back.
       const aside = `${path}.stale-${process.pid}`;
@@ -101,21 +117,41 @@ export async function acquireLock(
       if (moved && (moved.pid !== holder.pid || moved.startedAt !== holder.startedAt)) {
         await link(aside, path).catch(() => undefined);
         await rm(aside, { force: true });
-        throw inUse(what, moved, path, mine.host);
+        return { holder: moved };
       }
       await rm(aside, { force: true });
-      notice(
-        `${what}: taking over the lock of pid ${holder.pid} (started ${holder.startedAt}), which is no longer running`,
-      );
+      options.onTakeover?.(holder);
     }
   } finally {
     await rm(temp, { force: true });
   }
   return {
-    path,
-    release: async () => {
-      const holder = await readHolder(path);
-      if (holder?.pid === mine.pid && holder.host === mine.host) await rm(path, { force: true });
+    lock: {
+      path,
+      release: async () => {
+        const holder = await readHolder(path);
+        if (holder?.pid === mine.pid && holder.host === mine.host) await rm(path, { force: true });
+      },
     },
   };
+}
+
+/**
+ * Takes the lock at `path` for this process. `what` names the folder in messages (`--out
+ * results/x`); `notice` receives the line about a stale lock taken over.
+ */
+export async function acquireLock(
+  path: string,
+  what: string,
+  command: string,
+  notice: (line: string) => void,
+): Promise<Lock> {
+  const attempt = await tryLock(path, command, {
+    onTakeover: (holder) =>
+      notice(
+        `${what}: taking over the lock of pid ${holder.pid} (started ${holder.startedAt}), which is no longer running`,
+      ),
+  });
+  if ('holder' in attempt) throw inUse(what, attempt.holder, path, hostname());
+  return attempt.lock;
 }

@@ -38,6 +38,19 @@ export interface CellRecord {
   details: Record<string, unknown>;
   evalWallMs: number;
   finishedAt: string;
+  /** The queue worker that finished the cell; absent for a cell run in the run's own process. */
+  worker?: WorkerInfo;
+}
+
+/** A queue worker: where a cell ran, and on what. */
+export interface WorkerInfo {
+  host: string;
+  pid: number;
+  engine: string;
+  backend: string;
+  cpus: number;
+  cpuModel: string;
+  node: string;
 }
 
 export interface FailedCell {

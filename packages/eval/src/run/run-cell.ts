@@ -10,7 +10,7 @@ import type { Cell } from './cell.js';
 import type { CellStore } from './cell-store.js';
 import type { AnyHarness, MethodRow, SessionFactory, TrainingSession } from './harness.js';
 import type { RunProgress } from './progress.js';
-import type { CellRecord } from './results.js';
+import type { CellRecord, WorkerInfo } from './results.js';
 
 export interface RunCellOptions<C, D> {
   harness: AnyHarness;
@@ -26,6 +26,8 @@ export interface RunCellOptions<C, D> {
   total: number;
   /** Stops training at the next step boundary (the state is checkpointed). */
   signal?: AbortSignal;
+  /** The queue worker running the cell, for its record. */
+  worker?: WorkerInfo;
 }
 
 /** The cell's record, or undefined when it was aborted (its state is checkpointed). */
@@ -115,6 +117,7 @@ export async function runCell<C, D>(
       details: evaluation.details,
       evalWallMs: evaluation.wallMs,
       finishedAt: new Date().toISOString(),
+      ...(options.worker && { worker: options.worker }),
     };
     await store.writeResult(record);
     return record;
