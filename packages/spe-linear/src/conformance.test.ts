@@ -17,4 +17,9 @@ describePackageConformance(SPE_PACKAGE, {
     { config: { ...small, kind: 'conv', gated: false, shared: false }, causal: false },
     { config: { ...small, kind: 'conv2d' }, causal: false },
   ],
+  'fft-rpe': [
+    { config: { maxDistance: 3 } },
+    { config: { maxDistance: 3 }, causal: false },
+    { config: { buckets: 'log', numBuckets: 8, maxDistance: 16 } },
+  ],
 });

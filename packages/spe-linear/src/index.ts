@@ -5,6 +5,7 @@
  */
 import { registerEncoding } from '@posenc/core';
 import { speDefinition } from './spe/spe-encoding.js';
+import { fftRpeDefinition } from './rpe/fft-rpe-encoding.js';
 
 export * from './noise/counter-normal.js';
 export * from './noise/spe-noise.js';
@@ -12,5 +13,9 @@ export * from './spe/sine-spe.js';
 export * from './spe/conv-spe.js';
 export * from './spe/filter.js';
 export * from './spe/spe-encoding.js';
+export * from './fft/fft.js';
+export * from './rpe/toeplitz.js';
+export * from './rpe/fft-rpe-encoding.js';
 
 registerEncoding(speDefinition);
+registerEncoding(fftRpeDefinition);

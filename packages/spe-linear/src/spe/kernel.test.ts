@@ -7,7 +7,7 @@
  * the whole matrix within 8% of its largest entry (64 draws of 256).
  */
 import { describe, expect, it } from 'vitest';
-import { sequencePositions, tf } from '@posenc/core';
+import { createFromDefinition, sequencePositions, tf } from '@posenc/core';
 import {
   attentionContext,
   disposeAttentionContext,
@@ -15,7 +15,7 @@ import {
   testBuildSpec,
 } from '@posenc/core/testing';
 import { sineKernel } from './sine-spe.js';
-import { speDefinition, type SpeConfig, type SpeEncoding } from './spe-encoding.js';
+import { speDefinition, type SpeEncoding } from './spe-encoding.js';
 
 onCpuWithoutLeaks();
 
@@ -58,9 +58,9 @@ function empirical(encoding: SpeEncoding, q: tf.Tensor4D, k: tf.Tensor4D) {
 
 function expectConverges(
   kernelOf: (encoding: SpeEncoding, qv: Float32Array, kv: Float32Array) => Float64Array,
-  config: Partial<SpeConfig>,
+  config: Record<string, unknown>,
 ) {
-  const encoding = speDefinition.create({
+  const encoding = createFromDefinition(speDefinition, {
     realizations: R,
     sines: 2,
     kernelSize: 3,
@@ -108,7 +108,8 @@ describe('E[q̂·k̂] over realisations converges to the kernel SPE implies', ()
           gains: leafOf(encoding, 'spe_gains') as unknown as tf.Tensor3D,
         };
         // Frequencies far from the initial ≈0.009, so the kernel visibly oscillates over 8 positions.
-        tf.tidy(() => params.freqs.assign(tf.fill(params.freqs.shape, -0.5)));
+        const freqs = leafOf(encoding, 'spe_freqs');
+        tf.tidy(() => freqs.assign(tf.fill(freqs.shape, -0.5)));
         const kernel = sineKernel(params, positions, positions, R);
         const g = leafOf(encoding, 'spe_gate')
           .dataSync()
