@@ -64,28 +64,42 @@ export function filterWithCode(x: tf.Tensor4D, code: tf.Tensor5D, gate?: Gate): 
 }
 
 /**
- * Filters with sineSPE's factored code, Ω `[P, H, N, D, 2K]` and W `[H, D, 2K, R]`:
- * q̂ = Σ_(d,j) (q_d Ω_dj) W_djr, one [B·N, D·2K] × [D·2K, R] product per head.
+ * Filters with sineSPE's factored code, Ω in blocks of positions `[P, H·D, block, 2K]` and W
+ * `[H·D, 2K, R]`: each block's code is formed (Ω·W, one batched product) and applied at once, so
+ * the whole [N, H, D, R] code never exists in a forward pass (training keeps each block's code
+ * for the gradient, as it would keep the whole code).
  */
 export function filterWithSineFactors(
   x: tf.Tensor4D,
-  omega: tf.Tensor5D,
-  weights: tf.Tensor4D,
+  omega: readonly tf.Tensor4D[],
+  weights: tf.Tensor3D,
   gate?: Gate,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const [b, h, n, d] = x.shape;
-    const columns = omega.shape[4];
-    const r = weights.shape[3];
+    const [b, h, , d] = x.shape;
+    const r = weights.shape[2];
     const { x: input, term } = gate ? gated(x, gate) : { x, term: undefined };
-    const products = tf.mul(input.reshape([b, h, n, d, 1]), omega); // [B, H, N, D, 2K]
-    const rows = products
-      .transpose([1, 0, 2, 3, 4])
-      .reshape([h, b * n, d * columns]) as tf.Tensor3D;
-    const out = tf
-      .matMul(rows, weights.reshape([h, d * columns, r]) as tf.Tensor3D)
-      .reshape([h, b, n, r])
-      .transpose([1, 0, 2, 3]);
+    const pieces: tf.Tensor[] = [];
+    let start = 0;
+    for (const block of omega) {
+      const [p, , size] = block.shape;
+      const code = tf
+        .matMul(block, weights.expandDims(0) as tf.Tensor4D) // [P, H·D, size, R]
+        .reshape([p, h, d, size, r])
+        .transpose([0, 1, 3, 2, 4]); // [P, H, size, D, R]
+      const rows = input.slice([0, 0, start, 0], [b, h, size, d]);
+      if (p === 1) {
+        const left = rows.transpose([1, 2, 0, 3]).reshape([h * size, b, d]) as tf.Tensor3D;
+        const product = tf.matMul(left, code.reshape([h * size, d, r]) as tf.Tensor3D);
+        pieces.push(product.reshape([h, size, b, r]).transpose([2, 0, 1, 3]));
+      } else {
+        const left = rows.reshape([b * h * size, 1, d]) as tf.Tensor3D;
+        const product = tf.matMul(left, code.reshape([b * h * size, d, r]) as tf.Tensor3D);
+        pieces.push(product.reshape([b, h, size, r]));
+      }
+      start += size;
+    }
+    const out = pieces.length === 1 ? pieces[0]! : tf.concat(pieces, 2);
     return (term ? tf.add(out, term) : out) as tf.Tensor4D;
   });
 }

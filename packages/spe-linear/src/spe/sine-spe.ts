@@ -8,7 +8,7 @@
  * whose cross-covariance per (h, d) is P_d(m − n) = (1/2K) Σₖ λₖ² cos(2πfₖ(m − n) + θₖ) / √(R·D).
  *
  * The code is kept factored — Ω at the positions and the weights W = λz/√(2K)/(RD)^¼ — so that
- * filtering never forms the [N, H, D, R] code (see `filter.ts`); `sineCodes` forms it for tests.
+ * filtering forms the [N, H, D, R] code only a block of positions at a time (see `filter.ts`).
  * Positions are the caller's ids, fractional ones included: Ω is evaluated there.
  */
 import { tf } from '@posenc/core';
@@ -43,61 +43,77 @@ export function initialSineParameters(
   return { freqs, offsets, gains };
 }
 
-/** The factored code at positions `ids` `[P, N]`: Ω `[P, H, N, D, 2K]` per side and W `[H, D, 2K, R]`. */
+/**
+ * The factored code at positions `ids` `[P, N]`: Ω per side in blocks of positions, each
+ * `[P, H·D, block, 2K]`, and W `[H·D, 2K, R]`. The 2K columns are the K cosines then the K sines
+ * (the official code interleaves them; z's columns are reordered to match: the same code).
+ */
 export interface SineFactors {
-  readonly omegaQ: tf.Tensor5D;
-  readonly omegaK: tf.Tensor5D;
-  readonly weights: tf.Tensor4D;
+  readonly omegaQ: tf.Tensor4D[];
+  readonly omegaK: tf.Tensor4D[];
+  readonly weights: tf.Tensor3D;
 }
 
-/** [cos φ₁, sin φ₁, cos φ₂, …] along a new last axis of 2K, for phases `[…, K]`. */
-function interleavedCosSin(phases: tf.Tensor): tf.Tensor {
-  const shape = phases.shape;
-  const k = shape[shape.length - 1]!;
-  return tf
-    .stack([tf.cos(phases), tf.sin(phases)], shape.length)
-    .reshape([...shape.slice(0, -1), 2 * k]);
-}
+/** Positions per block of Ω: bounds what filtering holds at once (see `filterWithSineFactors`). */
+export const SINE_BLOCK = 1024;
 
 /**
  * Ω for query positions `queryIds` `[Pq, Nq]` and key positions `keyIds` `[Pk, Nk]`, and the
- * weights from the raw draw `z` `[H, D, 2K, R]`.
+ * weights from the raw draw `z` `[H, D, 2K, R]` (columns interleaved as the official draw).
  */
 export function sineFactors(
   params: SineSpeParameters,
   queryIds: tf.Tensor2D,
   keyIds: tf.Tensor2D,
   z: tf.Tensor4D,
+  block = SINE_BLOCK,
 ): SineFactors {
   return tf.tidy(() => {
     const [heads, dim, sines] = params.freqs.shape;
+    const channels = heads * dim;
     const realizations = z.shape[3];
-    // [H, D, K] → [1, H, 1, D, K] against positions [P, 1, N, 1, 1].
-    const freqs = tf.div(tf.sigmoid(params.freqs), 2).reshape([1, heads, 1, dim, sines]);
-    const offsets = params.offsets.reshape([1, heads, 1, dim, sines]);
-    const angular = (ids: tf.Tensor2D) =>
-      tf.mul(tf.mul(freqs, 2 * Math.PI), ids.reshape([ids.shape[0], 1, ids.shape[1], 1, 1]));
-    const omegaQ = interleavedCosSin(tf.add(angular(queryIds), offsets)) as tf.Tensor5D;
-    const omegaK = interleavedCosSin(angular(keyIds)) as tf.Tensor5D;
-    const gains = tf.softplus(params.gains);
-    // Each gain serves the cos and the sin of its pair: [H, D, K] → [H, D, 2K].
-    const paired = tf.stack([gains, gains], 3).reshape([heads, dim, 2 * sines, 1]);
+    // [H, D, K] → [1, H·D, 1, K] against positions [P, 1, N, 1].
+    const angular = tf.mul(tf.sigmoid(params.freqs), Math.PI).reshape([1, channels, 1, sines]);
+    const offsets = params.offsets.reshape([1, channels, 1, sines]);
+    const phases = (ids: tf.Tensor2D) =>
+      tf.mul(angular, ids.reshape([ids.shape[0], 1, ids.shape[1], 1]));
+    const omega = (phase: tf.Tensor) => tf.concat([tf.cos(phase), tf.sin(phase)], 3) as tf.Tensor4D;
+    const blocks = (ids: tf.Tensor2D, offset?: tf.Tensor) => {
+      const [p, n] = ids.shape;
+      const out: tf.Tensor4D[] = [];
+      for (let start = 0; start < n; start += block) {
+        const part = ids.slice([0, start], [p, Math.min(block, n - start)]);
+        out.push(omega(offset ? tf.add(phases(part), offset) : phases(part)));
+      }
+      return out;
+    };
+    const omegaQ = blocks(queryIds, offsets);
+    const omegaK = blocks(keyIds);
+    // z's interleaved columns (cos₁, sin₁, cos₂, …) in the order cos₁…cos_K, sin₁…sin_K.
+    const order = tf.tensor1d(
+      Int32Array.from({ length: 2 * sines }, (_, j) => (j < sines ? 2 * j : 2 * (j - sines) + 1)),
+      'int32',
+    );
+    const gains = tf.softplus(params.gains).reshape([channels, sines, 1]);
     const scale = 1 / Math.sqrt(2 * sines) / (realizations * dim) ** 0.25;
-    const weights = tf.mul(tf.mul(z, paired), scale) as tf.Tensor4D;
+    const weights = tf.mul(
+      tf.gather(z.reshape([channels, 2 * sines, realizations]), order, 1),
+      tf.mul(tf.concat([gains, gains], 1), scale),
+    ) as tf.Tensor3D;
     return { omegaQ, omegaK, weights } as unknown as tf.TensorContainerObject;
   }) as unknown as SineFactors;
 }
 
-/** The code itself, `[P, N, H, D, R]` (official layout `(1, N, H, D, R)` per position row). */
-export function sineCodeOf(omega: tf.Tensor5D, weights: tf.Tensor4D): tf.Tensor5D {
+/** The code `[P, N, H, D, R]` of one block of Ω (official layout `(1, N, H, D, R)` per position row). */
+export function sineCodeOf(omega: tf.Tensor4D, weights: tf.Tensor3D, heads: number): tf.Tensor5D {
   return tf.tidy(() => {
-    const [p, h, n, d, columns] = omega.shape;
-    const r = weights.shape[3];
-    const rows = omega.transpose([1, 3, 0, 2, 4]).reshape([h, d, p * n, columns]);
+    const [p, channels, n] = omega.shape;
+    const r = weights.shape[2];
+    const dim = channels / heads;
     return tf
-      .matMul(rows as tf.Tensor4D, weights)
-      .reshape([h, d, p, n, r])
-      .transpose([2, 3, 0, 1, 4]) as tf.Tensor5D;
+      .matMul(omega, weights.expandDims(0) as tf.Tensor4D)
+      .reshape([p, heads, dim, n, r])
+      .transpose([0, 3, 1, 2, 4]) as tf.Tensor5D;
   });
 }
 

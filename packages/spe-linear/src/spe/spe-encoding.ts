@@ -114,10 +114,10 @@ function assertIntegers(values: ArrayLike<number>, what: string): void {
 }
 
 interface Code {
-  /** sineSPE: factored code; convSPE: codes `[P, N, H, D, R]`. */
-  readonly q: tf.Tensor5D;
-  readonly k: tf.Tensor5D;
-  readonly weights?: tf.Tensor4D;
+  /** sineSPE: Ω in blocks of positions (with `weights`); convSPE: codes `[P, N, H, D, R]`. */
+  readonly q: tf.Tensor | tf.Tensor4D[];
+  readonly k: tf.Tensor | tf.Tensor4D[];
+  readonly weights?: tf.Tensor3D;
 }
 
 interface CachedCode {
@@ -233,10 +233,13 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
       return tf.tidy(() =>
         code.weights
           ? {
-              q: filterWithSineFactors(q, code.q, code.weights, gate),
-              k: filterWithSineFactors(k, code.k, code.weights, gate),
+              q: filterWithSineFactors(q, code.q as tf.Tensor4D[], code.weights, gate),
+              k: filterWithSineFactors(k, code.k as tf.Tensor4D[], code.weights, gate),
             }
-          : { q: filterWithCode(q, code.q, gate), k: filterWithCode(k, code.k, gate) },
+          : {
+              q: filterWithCode(q, code.q as tf.Tensor5D, gate),
+              k: filterWithCode(k, code.k as tf.Tensor5D, gate),
+            },
       );
     } finally {
       if (gate) gate.epsilon.dispose();
@@ -286,7 +289,7 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
     }
     if (c) disposeCode(c.code);
     const code = this.computeCode(ctx, this.generators[0]!);
-    for (const t of Object.values(code)) tf.keep(t as tf.Tensor);
+    for (const t of tensorsOf(code)) tf.keep(t);
     this.cached = {
       code,
       queryPositions: ctx.queryPositions,
@@ -441,8 +444,12 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
   }
 }
 
+function tensorsOf(code: Code): tf.Tensor[] {
+  return Object.values(code).flat() as tf.Tensor[];
+}
+
 function disposeCode(code: Code): void {
-  tf.dispose(Object.values(code) as tf.Tensor[]);
+  tf.dispose(tensorsOf(code));
 }
 
 function checkConfig(config: SpeConfig): void {

@@ -129,7 +129,10 @@ describe('golden spe cases (aliutkus/spe, replayed noise)', async () => {
               gains: leaf('spe_gains'),
             };
             const f = sineFactors(p as never, ids, ids, z);
-            return [sineCodeOf(f.omegaQ, f.weights), sineCodeOf(f.omegaK, f.weights)];
+            return [
+              sineCodeOf(f.omegaQ[0]!, f.weights, c.num_heads),
+              sineCodeOf(f.omegaK[0]!, f.weights, c.num_heads),
+            ];
           }
           const window = convNoise1d(
             noise,
