@@ -140,7 +140,11 @@ export interface Harness<
   /** Readable run-folder name: `lm-sotu-bytes-L64`; the engine appends the config hash. */
   runName(config: C): string;
 
-  methods(): Promise<readonly MethodRow<C, D, S>[]>;
+  /**
+   * The task's method rows; given the run's config, only the rows that apply to it (a task with
+   * several datasets, like LRA, has rows per dataset and runs those of the datasets asked for).
+   */
+  methods(config?: C): Promise<readonly MethodRow<C, D, S>[]>;
   /** Loads the data a cell needs; a pure function of the config, cached per process by the engine. */
   loadData(config: C): Promise<D>;
   /** Bytes the largest cell needs at its peak, to refuse settings that cannot fit in memory. */
@@ -149,7 +153,8 @@ export interface Harness<
   /** What the user should know about the data (a file that looks binary): printed and reported. */
   warnings?(config: C, data: D): string[];
 
-  training(config: C, data: D): TrainingPlan;
+  /** The optimizer plan of a row's cells (rows of one run may differ, e.g. per LRA dataset). */
+  training(config: C, data: D, method: string): TrainingPlan;
   evaluate(session: S, context: EvaluateContext<C, D>): Promise<Evaluation>;
   /** The metrics of a run's tables, in column order. */
   metrics(config: C): readonly MetricSpec[];
