@@ -136,12 +136,12 @@ const BASE: LraConfig = {
   dataSeed: 0,
 };
 
-/** The small sets of the default: short expressions of depth ≤ 3, 16×16 images with 2 distractors. */
+/** The small sets of the default: short expressions of depth ≤ 3, 16×16 images with 1 distractor. */
 const SMALL_DATA: Partial<LraConfig> = {
   listopsGrammar: { maxDepth: 3, maxArgs: 4, minLength: 8, maxLength: 60 },
   listopsTrain: 4000,
   listopsTest: 500,
-  pathfinderSettings: { side: 16, curveLength: 12, distractors: 2, maxTurn: 0.3 },
+  pathfinderSettings: { side: 16, curveLength: 9, distractors: 1, maxTurn: 0.3 },
   pathfinderTrain: 4000,
   pathfinderTest: 500,
   plans: {

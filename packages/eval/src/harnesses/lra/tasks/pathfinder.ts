@@ -4,8 +4,8 @@
  *
  * Our generator (the embedded default) draws smooth curves of one-pixel steps whose heading turns
  * by at most `maxTurn` per step, keeps every curve one clear pixel away from the others, and marks
- * two endpoints with a plus-shaped dot: both ends of one curve (positive) or one end each of two
- * curves (negative), among distractor curves. Unlike the released images, whose paths are dashed
+ * two endpoints with a plus-shaped dot: both ends of one of two curves (positive) or one end each
+ * of the two (negative), among distractor curves. Unlike the released images, whose paths are dashed
  * (paddles with gaps), ours are solid, so every label is checked on the drawn image by an
  * 8-connected flood fill from one dot (`dotsConnected`); a draw whose check disagrees is redrawn.
  */
@@ -24,9 +24,9 @@ export interface PathfinderSettings {
 
 export const PATHFINDER_32: PathfinderSettings = {
   side: 32,
-  curveLength: 14 * 2,
+  curveLength: 14,
   distractors: 4,
-  maxTurn: 0.35,
+  maxTurn: 0.3,
 };
 
 export interface PathfinderExample {
@@ -124,18 +124,21 @@ export function drawPathfinder(
   s: PathfinderSettings,
   label: 0 | 1,
 ): PathfinderExample {
+  // Both labels draw two dotted curves and the same distractors, as the released images do, so
+  // the amount of ink and the number of curves say nothing about the label.
+  const curves = 2 + s.distractors;
   for (let attempt = 0; attempt < 1000; attempt++) {
     const image = new Uint8Array(s.side * s.side);
-    const curves = label === 1 ? 1 : 2;
     const dots: number[] = [];
     let ok = true;
-    for (let c = 0; c < curves + s.distractors && ok; c++) {
+    for (let c = 0; c < curves && ok; c++) {
       let placed = false;
-      for (let tries = 0; tries < 50 && !placed; tries++) {
+      for (let tries = 0; tries < 100 && !placed; tries++) {
         const curve = drawCurve(random, s);
         if (!curve || curve.length < 4) continue;
+        const [first, last] = [curve[0]!, curve[curve.length - 1]!];
         const ends =
-          c >= curves ? [] : label === 1 ? [curve[0]!, curve[curve.length - 1]!] : [curve[0]!];
+          c === 0 ? (label === 1 ? [first, last] : [first]) : c === 1 && label === 0 ? [last] : [];
         const ink = placeCurve(image, s.side, curve, ends);
         if (!ink) continue;
         for (const at of ink) image[at] = INK;
@@ -150,7 +153,7 @@ export function drawPathfinder(
       return { pixels: image, label, dots: pair };
   }
   throw new Error(
-    `Pathfinder: no ${label ? 'positive' : 'negative'} image of side ${s.side} in 1000 draws; fewer distractors or shorter curves`,
+    `Pathfinder: no ${label ? 'positive' : 'negative'} image of side ${s.side} with ${curves} curves of ${s.curveLength} steps in 1000 draws; use fewer distractors or shorter curves`,
   );
 }
 
