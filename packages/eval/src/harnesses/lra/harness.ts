@@ -87,7 +87,9 @@ export const lraHarness: Harness<LraConfig, LraData, LraSession> = {
         minLrRatio: 0,
       },
       clipNorm: 1,
-      unit: 'tokens',
+      // Examples, not tokens: a step's token count varies with the lengths drawn, and the plan's
+      // units per step are fixed.
+      unit: 'examples',
       unitsPerStep: p.batch,
     };
   },

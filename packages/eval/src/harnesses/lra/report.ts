@@ -105,12 +105,12 @@ export function costSection(results: LraResults): ReportSection {
   return {
     title: 'Cost per cell',
     paragraphs: [
-      'Training throughput (real tokens per second, padding excluded, over the whole training) and the memory of one training step (peak bytes held by tensors during forward and backward beyond those held before, tf.profile), per dataset.',
+      'Training throughput (examples per second over the whole training) and the memory of one training step (peak bytes held by tensors during forward and backward beyond those held before, tf.profile), per dataset.',
     ],
     table: {
       head: [
         'method',
-        ...tasks.flatMap((t) => [`${TASK_TITLES[t]} tok/s`, `${TASK_TITLES[t]} MiB`]),
+        ...tasks.flatMap((t) => [`${TASK_TITLES[t]} examples/s`, `${TASK_TITLES[t]} MiB`]),
       ],
       rows: groups.map((g) => [
         { text: g.method },

@@ -77,18 +77,20 @@ export function dotsConnected(
 
 /** A curve's pixels (in order, 8-connected), or undefined if it left the image. */
 function drawCurve(random: () => number, s: PathfinderSettings): number[] | undefined {
-  const margin = 1;
-  let y = margin + random() * (s.side - 2 * margin);
-  let x = margin + random() * (s.side - 2 * margin);
+  // One pixel of margin, so a dot (a plus of radius 1) at either end stays inside the image.
+  const inside = (p: number) => p >= 1 && p < s.side - 1;
+  let y = 1 + random() * (s.side - 3);
+  let x = 1 + random() * (s.side - 3);
   let heading = random() * 2 * Math.PI;
-  const pixels: number[] = [Math.round(y) * s.side + Math.round(x)];
-  for (let step = 0; step < s.curveLength; step++) {
-    heading += (2 * random() - 1) * s.maxTurn;
-    y += Math.sin(heading);
-    x += Math.cos(heading);
+  const pixels: number[] = [];
+  for (let step = 0; step <= s.curveLength; step++) {
+    if (step > 0) {
+      heading += (2 * random() - 1) * s.maxTurn;
+      y += Math.sin(heading);
+      x += Math.cos(heading);
+    }
     const [py, px] = [Math.round(y), Math.round(x)];
-    if (py < margin || px < margin || py >= s.side - margin || px >= s.side - margin)
-      return undefined;
+    if (!inside(py) || !inside(px)) return undefined;
     const at = py * s.side + px;
     if (at !== pixels[pixels.length - 1]) pixels.push(at);
   }
