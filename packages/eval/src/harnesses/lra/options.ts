@@ -9,6 +9,9 @@ import {
 import { UsageError } from '../../usage-error.js';
 import { LRA_TASKS, type LraConfig, type LraTask, type TaskPlan } from './config.js';
 
+/** What a released-data folder option shows when no folder is given. */
+const NONE = '(none)';
+
 /** Sets a field of every dataset's plan. */
 function everyPlan(c: LraConfig, field: keyof TaskPlan, value: number): LraConfig {
   const plans = Object.fromEntries(
@@ -53,22 +56,22 @@ export const LRA_OPTIONS: readonly OptionSpec<LraConfig>[] = [
     flag: 'text',
     value: 'DIR',
     help: 'Text: the aclImdb folder (train/, test/ with pos/, neg/)',
-    get: (c) => c.text || '(none)',
-    set: (c, v) => ({ ...c, text: v }),
+    get: (c) => c.text || NONE,
+    set: (c, v) => ({ ...c, text: v === NONE ? '' : v }),
   }),
   textOption({
     flag: 'retrieval',
     value: 'DIR',
     help: 'Retrieval: the folder of new_aan_pairs.{train,test}.tsv',
-    get: (c) => c.retrieval || '(none)',
-    set: (c, v) => ({ ...c, retrieval: v }),
+    get: (c) => c.retrieval || NONE,
+    set: (c, v) => ({ ...c, retrieval: v === NONE ? '' : v }),
   }),
   textOption({
     flag: 'image',
     value: 'DIR',
     help: 'Image: the cifar-10-batches-bin folder',
-    get: (c) => c.image || '(none)',
-    set: (c, v) => ({ ...c, image: v }),
+    get: (c) => c.image || NONE,
+    set: (c, v) => ({ ...c, image: v === NONE ? '' : v }),
   }),
   integerOption({
     flag: 'steps',
