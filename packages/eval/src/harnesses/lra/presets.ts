@@ -156,14 +156,9 @@ const SMALL_DATA: Partial<LraConfig> = {
 const rows = (tasks: readonly LraTask[], methods: readonly string[]) =>
   tasks.flatMap((t) => methods.map((m) => `${t}.${m}`));
 
-const DEFAULT_METHODS = [
-  'softmax',
-  'softmax+rope',
-  'linear',
-  'linear+rope',
-  'linear+spe-sine',
-  'linear+fft-rpe',
-];
+// FFT-RPE is left out of the default: its training step on our own FFT costs about 25 times a
+// linear step here (run it with --methods listops.linear+fft-rpe).
+const DEFAULT_METHODS = ['softmax', 'softmax+rope', 'linear', 'linear+rope', 'linear+spe-sine'];
 
 export const LRA_PRESETS: Record<string, Preset<LraConfig>> = {
   quick: {
