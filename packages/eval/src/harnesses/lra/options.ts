@@ -1,23 +1,16 @@
 /** The LRA harness's command-line options, and the checks of a config. */
-import {
-  choiceOption,
-  decimalOption,
-  integerOption,
-  textOption,
-  type OptionSpec,
-} from '../../run/options.js';
+import { parseDecimal, parseInteger } from '../../run/numbers.js';
+import { choiceOption, integerOption, textOption, type OptionSpec } from '../../run/options.js';
 import { UsageError } from '../../usage-error.js';
 import { LRA_TASKS, type LraConfig, type LraTask, type TaskPlan } from './config.js';
+import { perDatasetOption } from './per-dataset-option.js';
 
 /** What a released-data folder option shows when no folder is given. */
 const NONE = '(none)';
 
-/** Sets a field of every dataset's plan. */
-function everyPlan(c: LraConfig, field: keyof TaskPlan, value: number): LraConfig {
-  const plans = Object.fromEntries(
-    LRA_TASKS.map((t) => [t, { ...c.plans[t], [field]: value }]),
-  ) as unknown as LraConfig['plans'];
-  return { ...c, plans };
+/** Sets a field of one dataset's plan. */
+function withPlan(c: LraConfig, task: LraTask, field: keyof TaskPlan, value: number): LraConfig {
+  return { ...c, plans: { ...c.plans, [task]: { ...c.plans[task], [field]: value } } };
 }
 
 export const LRA_OPTIONS: readonly OptionSpec<LraConfig>[] = [
@@ -73,29 +66,29 @@ export const LRA_OPTIONS: readonly OptionSpec<LraConfig>[] = [
     get: (c) => c.image || NONE,
     set: (c, v) => ({ ...c, image: v === NONE ? '' : v }),
   }),
-  integerOption({
+  perDatasetOption({
     flag: 'steps',
-    help: 'training steps of every dataset',
-    min: 1,
-    max: 10_000_000,
-    get: (c) => c.plans[c.tasks[0]!].steps,
-    set: (c, v) => everyPlan(c, 'steps', v),
+    help: 'training steps',
+    tasks: LRA_TASKS,
+    parse: (what, text) => parseInteger(what, text, { min: 1, max: 10_000_000 }),
+    get: (c, t) => c.plans[t].steps,
+    set: (c, t, v) => withPlan(c, t, 'steps', v),
   }),
-  integerOption({
+  perDatasetOption({
     flag: 'batch',
-    help: 'batch size of every dataset',
-    min: 1,
-    max: 4096,
-    get: (c) => c.plans[c.tasks[0]!].batch,
-    set: (c, v) => everyPlan(c, 'batch', v),
+    help: 'batch size',
+    tasks: LRA_TASKS,
+    parse: (what, text) => parseInteger(what, text, { min: 1, max: 4096 }),
+    get: (c, t) => c.plans[t].batch,
+    set: (c, t, v) => withPlan(c, t, 'batch', v),
   }),
-  decimalOption({
+  perDatasetOption({
     flag: 'lr',
-    help: 'peak learning rate of every dataset',
-    greaterThan: 0,
-    max: 1,
-    get: (c) => c.plans[c.tasks[0]!].lr,
-    set: (c, v) => everyPlan(c, 'lr', v),
+    help: 'peak learning rate',
+    tasks: LRA_TASKS,
+    parse: (what, text) => parseDecimal(what, text, { greaterThan: 0, max: 1 }),
+    get: (c, t) => c.plans[t].lr,
+    set: (c, t, v) => withPlan(c, t, 'lr', v),
   }),
   integerOption({
     flag: 'eval-examples',
@@ -105,13 +98,13 @@ export const LRA_OPTIONS: readonly OptionSpec<LraConfig>[] = [
     get: (c) => c.evalExamples,
     set: (c, v) => ({ ...c, evalExamples: v }),
   }),
-  integerOption({
+  perDatasetOption({
     flag: 'train-examples',
-    help: 'generated training examples (ListOps and Pathfinder)',
-    min: 10,
-    max: 10_000_000,
-    get: (c) => c.listopsTrain,
-    set: (c, v) => ({ ...c, listopsTrain: v, pathfinderTrain: v }),
+    help: 'generated training examples',
+    tasks: ['listops', 'pathfinder'],
+    parse: (what, text) => parseInteger(what, text, { min: 10, max: 10_000_000 }),
+    get: (c, t) => (t === 'listops' ? c.listopsTrain : c.pathfinderTrain),
+    set: (c, t, v) => (t === 'listops' ? { ...c, listopsTrain: v } : { ...c, pathfinderTrain: v }),
   }),
   choiceOption({
     flag: 'text-length',
