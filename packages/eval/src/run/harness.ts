@@ -140,11 +140,7 @@ export interface Harness<
   /** Readable run-folder name: `lm-sotu-bytes-L64`; the engine appends the config hash. */
   runName(config: C): string;
 
-  /**
-   * The task's method rows; given the run's config, only the rows that apply to it (a task with
-   * several datasets, like LRA, has rows per dataset and runs those of the datasets asked for).
-   */
-  methods(config?: C): Promise<readonly MethodRow<C, D, S>[]>;
+  methods(): Promise<readonly MethodRow<C, D, S>[]>;
   /** Loads the data a cell needs; a pure function of the config, cached per process by the engine. */
   loadData(config: C): Promise<D>;
   /** Bytes the largest cell needs at its peak, to refuse settings that cannot fit in memory. */

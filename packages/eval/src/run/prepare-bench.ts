@@ -125,7 +125,7 @@ async function chooseRows<C, D>(
   explicit: boolean,
   config: C,
 ): Promise<{ rows: PreparedRow<C, D>[]; unavailable: UnavailableMethod[] }> {
-  const known = (await harness.methods(config)) as MethodRow<C, D, TrainingSession>[];
+  const known = (await harness.methods()) as MethodRow<C, D, TrainingSession>[];
   for (const row of known)
     if (!METHOD_NAME.test(row.name))
       throw new Error(`method row '${row.name}' of ${row.package} is not a valid folder name`);

@@ -45,7 +45,7 @@ export const lraHarness: Harness<LraConfig, LraData, LraSession> = {
   },
   runName: (c) => `lra-${c.tasks.join('+')}`,
 
-  methods: (config) => lraRows(config),
+  methods: lraRows,
   loadData: loadLraData,
   dataFacts: (_config, data) =>
     Object.fromEntries(

@@ -94,8 +94,9 @@ describe('ListOps generator', () => {
       maxDepth: 2,
       maxArgs: 10,
     });
-    expect((wide.tree as { args: unknown[] }).args).toHaveLength(10);
-    expect((wide.tree as { op: string }).op).toBe('[SM');
+    const [root] = operatorNodes(wide.tree);
+    expect(root!.args).toHaveLength(10);
+    expect(root!.op).toBe('[SM');
   });
 
   it('has the official semantics: MED truncates like int(np.median), SM is the sum mod 10', () => {
