@@ -162,7 +162,8 @@ const DEFAULT_METHODS = ['softmax', 'softmax+rope', 'linear', 'linear+rope', 'li
 
 export const LRA_PRESETS: Record<string, Preset<LraConfig>> = {
   quick: {
-    description: 'ListOps and Pathfinder generated small, 3 methods, 150 steps; under two minutes',
+    description:
+      'ListOps and Pathfinder generated small, 3 methods, 150 steps; 4 minutes here under load',
     config: {
       ...BASE,
       ...SMALL_DATA,
@@ -177,7 +178,7 @@ export const LRA_PRESETS: Record<string, Preset<LraConfig>> = {
     methods: rows(['listops', 'pathfinder'], ['softmax', 'linear', 'linear+spe-sine']),
   },
   default: {
-    description: `generated ListOps (depth ≤ 3) and Pathfinder (16×16), small models, 400 steps, ${DEFAULT_METHODS.length} methods; about 10 minutes here`,
+    description: `generated ListOps (depth ≤ 3) and Pathfinder (16×16), small models, 400 steps, ${DEFAULT_METHODS.length} methods; ListOps about a minute a cell, Pathfinder up to 13 minutes a cell here under load`,
     config: { ...BASE, ...SMALL_DATA },
     methods: rows(['listops', 'pathfinder'], DEFAULT_METHODS),
   },
