@@ -3,6 +3,10 @@
  * Σ_j φ(q_i)·φ(k_j), computed without the [Nq,Nk] matrix. Causal attention runs chunk by
  * chunk: within a chunk a small masked product, across chunks a running sum of φ(k)ᵀv. This
  * is exact, and memory stays O(N·D²/chunk) instead of the O(N·D²) of a full prefix sum.
+ *
+ * Feature maps: elu+1 (Katharopoulos et al.), ReLU, ReLU + 10⁻³ (the LRA "linear transformer"
+ * row: favor.py's generalized attention with kernel_epsilon 0.001 and no data scaling), and any
+ * `LinearFeatureMap` with state of its own, such as FAVOR+'s random features (`favor-plus.ts`).
  */
 import { tf } from '../engine/tf.js';
 import type {
@@ -11,14 +15,54 @@ import type {
   PositionEncoding,
 } from '../encoding/position-encoding.js';
 
-export type FeatureMapName = 'elu+1' | 'relu';
-export type FeatureMap = FeatureMapName | ((x: tf.Tensor4D) => tf.Tensor4D);
+/** The feature maps that are plain functions of their input. */
+export type FeatureMapName = 'elu+1' | 'relu' | 'relu+eps';
 
-export const FEATURE_MAPS: readonly FeatureMapName[] = ['elu+1', 'relu'];
+export const FEATURE_MAPS: readonly FeatureMapName[] = ['elu+1', 'relu', 'relu+eps'];
 
-export function applyFeatureMap(x: tf.Tensor4D, map: FeatureMap): tf.Tensor4D {
+/** The ε of `relu+eps`: LRA's `kernel_epsilon` (favor.py `make_fast_generalized_attention`). */
+export const RELU_KERNEL_EPSILON = 1e-3;
+
+/** Which side of φ(q)·φ(k) a feature map is applied to. */
+export type FeatureRole = 'query' | 'key';
+
+/**
+ * A feature map that needs more than its input: the side it maps (FAVOR+ stabilises queries per
+ * row and keys per head) and the call (a random projection per layer).
+ */
+export interface LinearFeatureMap {
+  readonly name: string;
+  apply(x: tf.Tensor4D, role: FeatureRole, ctx: AttentionContext): tf.Tensor4D;
+}
+
+export type FeatureMap = FeatureMapName | ((x: tf.Tensor4D) => tf.Tensor4D) | LinearFeatureMap;
+
+/** φ(x) for `x` `[B,H,N,D]`; the role and context matter only to a `LinearFeatureMap`. */
+export function applyFeatureMap(
+  x: tf.Tensor4D,
+  map: FeatureMap,
+  role: FeatureRole = 'query',
+  ctx?: AttentionContext,
+): tf.Tensor4D {
   if (typeof map === 'function') return map(x);
-  return tf.tidy(() => (map === 'elu+1' ? tf.add(tf.elu(x), 1) : tf.relu(x))) as tf.Tensor4D;
+  if (typeof map === 'object') {
+    if (!ctx) throw new Error(`feature map '${map.name}' needs the attention context`);
+    return map.apply(x, role, ctx);
+  }
+  return tf.tidy(() => {
+    switch (map) {
+      case 'elu+1':
+        return tf.add(tf.elu(x), 1);
+      case 'relu':
+        return tf.relu(x);
+      case 'relu+eps':
+        return tf.add(tf.relu(x), RELU_KERNEL_EPSILON);
+      default:
+        throw new Error(
+          `unknown feature map '${String(map)}'; expected one of ${FEATURE_MAPS.join(', ')} or a LinearFeatureMap`,
+        );
+    }
+  }) as tf.Tensor4D;
 }
 
 export interface LinearAttentionOptions {
@@ -46,8 +90,9 @@ export function linearAttention(
     let kIn = k;
     for (const e of encodings)
       if (e.linearQueryKey) ({ q: qIn, k: kIn } = e.linearQueryKey(qIn, kIn, ctx));
-    const fq = applyFeatureMap(qIn, options.featureMap ?? 'elu+1');
-    const fk = applyFeatureMap(kIn, options.featureMap ?? 'elu+1');
+    const map = options.featureMap ?? 'elu+1';
+    const fq = applyFeatureMap(qIn, map, 'query', ctx);
+    const fk = applyFeatureMap(kIn, map, 'key', ctx);
     let features: LinearFeatures = {
       numeratorQ: fq,
       numeratorK: fk,

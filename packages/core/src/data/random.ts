@@ -25,3 +25,20 @@ export function generatorFor(seed: number, step: number, stream = 0): () => numb
   }
   return mulberry32(h);
 }
+
+/** Standard normal draws from a uniform generator (Box–Muller, both values of each pair used). */
+export function normalFrom(uniform: () => number): () => number {
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const v = spare;
+      spare = undefined;
+      return v;
+    }
+    // 1 − u keeps the logarithm finite: u is in [0, 1).
+    const radius = Math.sqrt(-2 * Math.log(1 - uniform()));
+    const angle = 2 * Math.PI * uniform();
+    spare = radius * Math.sin(angle);
+    return radius * Math.cos(angle);
+  };
+}

@@ -99,7 +99,10 @@ export interface PositionEncoding {
   /** 5. Added to the attention output `[B,H,Nq,D]`, given probabilities `[B,H,Nq,Nk]`. */
   valueBias?(probs: tf.Tensor4D, ctx: AttentionContext): tf.Tensor4D;
 
-  /** 6a. Linear attention: transform q,k `[B,H,N,D]` before the feature map (SPE). */
+  /**
+   * 6a. Linear attention: transform q,k `[B,H,N,D]` before the feature map (SPE). The width may
+   * change (SPE maps the D features to R realisations), the same for q and k.
+   */
   linearQueryKey?(
     q: tf.Tensor4D,
     k: tf.Tensor4D,

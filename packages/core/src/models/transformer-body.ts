@@ -11,10 +11,22 @@ import type { Positions } from '../positions/positions.js';
 import { dropout, type Parameters } from '../nn/layers.js';
 import { TransformerLayer, type TransformerLayerOptions } from './transformer-layer.js';
 import { buildEncodings, embedPositions, encodingParameters } from './encodings-in-model.js';
+import { FavorPlusFeatureMap } from '../attention/favor-plus.js';
+import type { FeatureMap } from '../attention/linear-attention.js';
 
-export interface TransformerBodyOptions extends Omit<TransformerLayerOptions, 'layer'> {
+export interface TransformerBodyOptions extends Omit<
+  TransformerLayerOptions,
+  'layer' | 'featureMap'
+> {
   /** The model's name, for error messages. */
   owner: string;
+  /**
+   * Of linear attention; `'favor+'` makes one FAVOR+ feature map for the body (a projection per
+   * layer, seeded by the model's seed), which `featureMap` then returns for redrawing.
+   */
+  featureMap?: FeatureMap | 'favor+';
+  /** Random features of `'favor+'`; default 256. */
+  randomFeatures?: number;
   layers: number;
   /** Longest position the encodings are built for (`EncodingBuildSpec.maxPositions`). */
   maxPositions: number;
@@ -66,6 +78,9 @@ export function dropoutSeedOf(
  */
 export class TransformerBody {
   private stack?: TransformerLayer[];
+  /** The feature map every layer's linear attention uses (FAVOR+ made here when asked by name). */
+  readonly featureMap?: FeatureMap;
+  private readonly ownedFeatureMap?: FavorPlusFeatureMap;
 
   constructor(
     private readonly options: TransformerBodyOptions,
@@ -80,6 +95,13 @@ export class TransformerBody {
       maxPositions: options.maxPositions,
       seed,
     });
+    if (options.featureMap === 'favor+') {
+      this.ownedFeatureMap = new FavorPlusFeatureMap({
+        features: options.randomFeatures ?? 256,
+        seed,
+      });
+      this.featureMap = this.ownedFeatureMap;
+    } else this.featureMap = options.featureMap;
   }
 
   /** Creates the layers `layers.0` … `layers.{L−1}`; once, after the model's input embeddings. */
@@ -93,7 +115,7 @@ export class TransformerBody {
       ffnDim: o.ffnDim,
       norm: o.norm,
       attention: o.attention,
-      featureMap: o.featureMap,
+      featureMap: this.featureMap,
       activation: o.activation,
       layerNormEps: o.layerNormEps,
       dropout: o.dropout,
@@ -163,8 +185,12 @@ export class TransformerBody {
     return { output: h, keySources, probs };
   }
 
-  /** Frees what the encodings hold beyond their parameters (which go with the model's). */
+  /**
+   * Frees what the encodings hold beyond their parameters (which go with the model's), and the
+   * random features the body made.
+   */
   disposeEncodings(): void {
     for (const e of this.encodings) e.dispose?.();
+    this.ownedFeatureMap?.dispose();
   }
 }

@@ -3,7 +3,7 @@
  * regularisation, seed), so the three models validate them the same way.
  */
 import { ConfigError, parseConfig, type ConfigOf, type Schema } from '../config/schema.js';
-import type { FeatureMapName } from '../attention/linear-attention.js';
+import { FEATURE_MAPS, type FeatureMapName } from '../attention/linear-attention.js';
 import type { AttentionKind } from '../encoding/position-encoding.js';
 
 export const TRANSFORMER_FIELDS = {
@@ -14,9 +14,16 @@ export const TRANSFORMER_FIELDS = {
   attention: { type: 'enum', values: ['softmax', 'linear'], default: 'softmax' },
   featureMap: {
     type: 'enum',
-    values: ['elu+1', 'relu'],
+    values: [...FEATURE_MAPS, 'favor+'],
     default: 'elu+1',
-    doc: 'linear attention only',
+    doc: "linear attention only; 'favor+' = Performer's positive orthogonal random features",
+  },
+  randomFeatures: {
+    type: 'number',
+    integer: true,
+    min: 1,
+    default: 256,
+    doc: "random features m of featureMap 'favor+'",
   },
   dropout: { type: 'number', min: 0, max: 0.99, default: 0 },
   seed: { type: 'number', integer: true, min: 0, default: 0 },
@@ -29,7 +36,8 @@ export interface TransformerConfig {
   heads: number;
   ffnDim?: number;
   attention?: AttentionKind;
-  featureMap?: FeatureMapName;
+  featureMap?: FeatureMapName | 'favor+';
+  randomFeatures?: number;
   dropout?: number;
   seed?: number;
 }

@@ -4,9 +4,10 @@
  */
 import type { AnyHarness } from '../run/harness.js';
 import { lmHarness } from './lm/harness.js';
+import { lraHarness } from './lra/harness.js';
 import { squadHarness } from './squad/harness.js';
 
-export const HARNESSES: readonly AnyHarness[] = [lmHarness, squadHarness];
+export const HARNESSES: readonly AnyHarness[] = [lmHarness, lraHarness, squadHarness];
 
 export function findHarness(task: string): AnyHarness | undefined {
   return HARNESSES.find((h) => h.task === task);

@@ -154,7 +154,8 @@ export interface Harness<
    */
   runFiles?(config: C, data: D): Record<string, string>;
 
-  training(config: C, data: D): TrainingPlan;
+  /** The optimizer plan of a row's cells (rows of one run may differ, e.g. per LRA dataset). */
+  training(config: C, data: D, method: string): TrainingPlan;
   evaluate(session: S, context: EvaluateContext<C, D>): Promise<Evaluation>;
   /** The metrics of a run's tables, in column order. */
   metrics(config: C): readonly MetricSpec[];

@@ -200,7 +200,7 @@ export async function prepareBench<C extends object, D>(
   const engine = await startEngine((line) => notes.push(line));
   const estimate = harness.estimateMemory?.(config, data);
   if (estimate !== undefined) checkMemory(estimate, engine.engine, 'these settings');
-  const steps = harness.training(config, data).steps;
+  const steps = Math.max(...rows.map(({ row }) => harness.training(config, data, row.name).steps));
   return {
     harness,
     config,

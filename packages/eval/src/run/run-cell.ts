@@ -35,7 +35,7 @@ export async function runCell<C, D>(
   options: RunCellOptions<C, D>,
 ): Promise<CellRecord | undefined> {
   const { harness, cell, row, store, progress, label, data } = options;
-  const plan = harness.training(cell.config, data);
+  const plan = harness.training(cell.config, data, cell.method);
   const session = options.factory({ config: cell.config, data, seed: cell.seed });
   try {
     const timing = await store.readTiming();

@@ -7,6 +7,8 @@ export const WIKITEXT_FIXTURE = fileURLToPath(new URL('./fixtures/wikitext/', im
 export const WORD_TOKENIZER_FIXTURE = fileURLToPath(
   new URL('./fixtures/word-tokenizer/tokenizer.json', import.meta.url),
 );
+/** The released LRA layouts in miniature (see fixtures/README.md). */
+export const LRA_FIXTURES = fileURLToPath(new URL('./fixtures/lra/', import.meta.url));
 export const EVAL_PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
 /** The repository's root folder. */
 export const REPOSITORY_DIR = fileURLToPath(new URL('../../../../', import.meta.url));

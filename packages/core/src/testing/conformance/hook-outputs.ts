@@ -55,8 +55,10 @@ export function runHooks(
   }
   if (encoding.linearQueryKey) {
     const r = encoding.linearQueryKey(q, k, ctx);
-    add('linearQueryKey.q', r.q, [batch, heads, nq, dim], 2);
-    add('linearQueryKey.k', r.k, [batch, heads, nk, dim]);
+    // The width may change (SPE: D features to R realisations), but the same for q and k.
+    const width = r.q.shape[3];
+    add('linearQueryKey.q', r.q, [batch, heads, nq, width], 2);
+    add('linearQueryKey.k', r.k, [batch, heads, nk, width]);
   }
   if (encoding.linearFeatures) {
     const r = encoding.linearFeatures(features, ctx);

@@ -1,0 +1,98 @@
+/**
+ * The Pathfinder generator: every positive image joins its two dots by ink and no negative does,
+ * checked on the drawn pixels by a labelling of our own (union–find over 8-neighbours), and both
+ * labels carry the same marks: two plus-shaped dots and the same number of curves.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  dotsConnected,
+  drawPathfinder,
+  generatePathfinder,
+  type PathfinderSettings,
+} from './pathfinder.js';
+
+/** Component id of every inked pixel (8-connectivity), by union–find. */
+function components(pixels: Uint8Array, side: number): Int32Array {
+  const parent = Int32Array.from({ length: pixels.length }, (_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  for (let y = 0; y < side; y++)
+    for (let x = 0; x < side; x++) {
+      if (!pixels[y * side + x]) continue;
+      // Right, down-left, down, down-right: every 8-neighbour pair once.
+      for (const [dy, dx] of [
+        [0, 1],
+        [1, -1],
+        [1, 0],
+        [1, 1],
+      ] as const) {
+        const [ny, nx] = [y + dy, x + dx];
+        if (ny < side && nx >= 0 && nx < side && pixels[ny * side + nx])
+          parent[find(y * side + x)] = find(ny * side + nx);
+      }
+    }
+  return Int32Array.from(parent, (_, i) => (pixels[i] ? find(i) : -1));
+}
+
+const isPlusCentre = (pixels: Uint8Array, side: number, at: number) => {
+  const [y, x] = [Math.floor(at / side), at % side];
+  return (
+    y > 0 &&
+    x > 0 &&
+    y < side - 1 &&
+    x < side - 1 &&
+    [at, at - 1, at + 1, at - side, at + side].every((p) => pixels[p] === 255)
+  );
+};
+
+const settings: [string, PathfinderSettings][] = [
+  ['the default (16×16, 1 distractor)', { side: 16, curveLength: 9, distractors: 1, maxTurn: 0.3 }],
+  ['32×32 with 4 distractors', { side: 32, curveLength: 14, distractors: 4, maxTurn: 0.3 }],
+];
+
+describe('Pathfinder generator', () => {
+  it.each(settings)('%s: labels agree with the connectivity of the drawn image', (_, s) => {
+    const examples = generatePathfinder(60, s, 5, 0);
+    expect(examples.filter((e) => e.label === 1)).toHaveLength(30);
+    for (const e of examples) {
+      expect(e.pixels).toHaveLength(s.side * s.side);
+      expect(e.pixels.every((p) => p === 0 || p === 255)).toBe(true);
+      for (const dot of e.dots) expect(isPlusCentre(e.pixels, s.side, dot)).toBe(true);
+      const id = components(e.pixels, s.side);
+      expect(id[e.dots[0]] === id[e.dots[1]]).toBe(e.label === 1);
+      // Two dotted curves and the distractors, whatever the label: one component fewer when the
+      // dots share a curve is the only difference.
+      expect(new Set(id.filter((c) => c >= 0)).size).toBe(2 + s.distractors);
+    }
+  });
+
+  it('is a pure function of (seed, stream)', () => {
+    const s = settings[0]![1];
+    const a = generatePathfinder(6, s, 1, 0);
+    expect(generatePathfinder(6, s, 1, 0)).toEqual(a);
+    expect(generatePathfinder(6, s, 1, 1)).not.toEqual(a);
+  });
+
+  it('fails naming the settings when curves cannot be placed', () => {
+    let state = 0;
+    const random = () => ((state = (state * 16807 + 1) % 2147483647) / 2147483647) % 1;
+    expect(() =>
+      drawPathfinder(random, { side: 8, curveLength: 20, distractors: 3, maxTurn: 0.3 }, 1),
+    ).toThrow(/no positive image of side 8 with 5 curves of 20 steps .*fewer distractors/);
+  });
+});
+
+describe('dotsConnected', () => {
+  // 5×5: a diagonal line joins (0,0) to (2,2); (4,4) is cut off by a gap.
+  const image = Uint8Array.from(
+    ['#....', '.#...', '..#..', '.....', '....#'].join('').split(''),
+    (c) => (c === '#' ? 255 : 0),
+  );
+  it('follows diagonal steps (8-connectivity) and stops at gaps', () => {
+    expect(dotsConnected(image, 5, [0, 12])).toBe(true);
+    expect(dotsConnected(image, 5, [12, 0])).toBe(true);
+    expect(dotsConnected(image, 5, [0, 24])).toBe(false);
+  });
+});

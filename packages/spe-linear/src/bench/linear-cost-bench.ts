@@ -1,0 +1,149 @@
+/**
+ * `npm run bench -w @posenc/spe-linear`: what relative position at linear cost costs, on the
+ * engine `initEngine()` selects (the kernels engine here). One attention forward pass of B = 1,
+ * H = 2 heads of D = 64 (non-causal, as an LRA encoder layer), timed and measured:
+ *   - linear attention (ReLU + 10⁻³, LRA's linear row) with gated sineSPE (R = 64, K = 10), N = 1k … 16k;
+ *   - softmax attention, N = 1k … 8k (its [N, N] scores dominate);
+ *   - plain linear attention and FFT-RPE (clipped bias, ±128), N = 1k … 8k.
+ * Time is the median of POSENC_BENCH_RUNS runs (default 3) after one warm-up; memory is the peak
+ * of bytes held by live tensors during the pass (tf.profile's peakBytes: what the pass allocates
+ * through TF.js on any backend, unlike the process RSS, which the wasm heap never returns).
+ * Prints a table and the ratios the package README states; assertions are not made here.
+ */
+import {
+  createEncoding,
+  disposePositions,
+  initEngine,
+  linearAttention,
+  sequencePositions,
+  softmaxAttention,
+  tf,
+  type AttentionContext,
+  type PositionEncoding,
+} from '@posenc/core';
+import { testBuildSpec } from '@posenc/core/testing';
+import '../index.js';
+
+const [H, D] = [2, 64];
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1)
+    throw new Error(`${name}=${raw} is not allowed; expected an integer ≥ 1`);
+  return v;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+type Method = 'softmax' | 'linear' | 'linear+spe' | 'linear+fft-rpe';
+
+interface Figure {
+  method: Method;
+  n: number;
+  ms: number;
+  peakBytes: number;
+}
+
+function encodingsOf(method: Method): PositionEncoding[] {
+  const make = (config: { name: string; [k: string]: unknown }) => {
+    const e = createEncoding(config);
+    e.build?.(testBuildSpec({ heads: H, headDim: D, layers: 1, maxPositions: 16384 }));
+    return e;
+  };
+  if (method === 'linear+spe')
+    return [make({ name: 'spe', kind: 'sine', realizations: 64, sines: 10 })];
+  if (method === 'linear+fft-rpe') return [make({ name: 'fft-rpe', maxDistance: 128 })];
+  return [];
+}
+
+async function measure(method: Method, n: number, runs: number): Promise<Figure> {
+  const positions = sequencePositions(1, n);
+  const ctx: AttentionContext = {
+    queryPositions: positions,
+    keyPositions: positions,
+    heads: H,
+    headDim: D,
+    causal: false,
+    layer: 0,
+    kind: method === 'softmax' ? 'softmax' : 'linear',
+    training: false,
+  };
+  const encodings = encodingsOf(method);
+  const q = tf.randomNormal([1, H, n, D], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const k = tf.randomNormal([1, H, n, D], 0, 1, 'float32', 2) as tf.Tensor4D;
+  const v = tf.randomNormal([1, H, n, D], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const pass = () =>
+    tf.tidy(() => {
+      const out =
+        method === 'softmax'
+          ? softmaxAttention(q, k, v, { encodings, ctx }).output
+          : linearAttention(q, k, v, { encodings, ctx, featureMap: 'relu+eps' });
+      out.dataSync();
+    });
+  const times: number[] = [];
+  for (let run = 0; run <= runs; run++) {
+    const start = performance.now();
+    pass();
+    if (run > 0) times.push(performance.now() - start); // run 0 warms up
+  }
+  const profile = await tf.profile(pass);
+  tf.dispose([q, k, v]);
+  for (const e of encodings) {
+    for (const p of Object.values(e.parameters?.() ?? {})) p.dispose();
+    e.dispose?.();
+  }
+  disposePositions(positions);
+  return { method, n, ms: median(times), peakBytes: profile.peakBytes };
+}
+
+async function main(): Promise<void> {
+  const runs = intFromEnv('POSENC_BENCH_RUNS', 3);
+  const choice = await initEngine();
+  console.log(
+    `engine ${choice.engine} (${choice.backend}); B=1, H=${H}, D=${D}, non-causal forward; median of ${runs} runs`,
+  );
+  const plan: [Method, number[]][] = [
+    ['linear+spe', [1024, 2048, 4096, 8192, 16384]],
+    ['softmax', [1024, 2048, 4096, 8192]],
+    ['linear', [1024, 2048, 4096, 8192]],
+    ['linear+fft-rpe', [1024, 2048, 4096, 8192]],
+  ];
+  const figures: Figure[] = [];
+  console.log('| method | N | ms | µs/token | peak MiB |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  for (const [method, lengths] of plan)
+    for (const n of lengths) {
+      const f = await measure(method, n, runs);
+      figures.push(f);
+      console.log(
+        `| ${method} | ${n} | ${f.ms.toFixed(1)} | ${((1000 * f.ms) / n).toFixed(2)} | ${(f.peakBytes / 2 ** 20).toFixed(1)} |`,
+      );
+    }
+  const at = (method: Method, n: number) => figures.find((f) => f.method === method && f.n === n)!;
+  const perToken = (f: Figure) => f.ms / f.n;
+  const spe1k = at('linear+spe', 1024);
+  const spe16k = at('linear+spe', 16384);
+  const spe8k = at('linear+spe', 8192);
+  const soft8k = at('softmax', 8192);
+  console.log('');
+  console.log(
+    `time per token, linear+SPE, N=16k / N=1k: ${(perToken(spe16k) / perToken(spe1k)).toFixed(2)}× (target ≤ 1.3×)`,
+  );
+  console.log(
+    `softmax / linear+SPE at N=8k, time: ${(soft8k.ms / spe8k.ms).toFixed(1)}× (target ≥ 5×)`,
+  );
+  console.log(
+    `linear+SPE / softmax at N=8k, peak memory: ${(spe8k.peakBytes / soft8k.peakBytes).toFixed(3)} (target ≤ 0.2)`,
+  );
+  console.log(
+    `FFT-RPE / linear at N=8k, time: ${(at('linear+fft-rpe', 8192).ms / at('linear', 8192).ms).toFixed(1)}× (target ≤ 2×)`,
+  );
+}
+
+await main();

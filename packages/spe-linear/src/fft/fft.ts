@@ -1,0 +1,120 @@
+/**
+ * A radix-2 complex FFT on float64 arrays, in place: our own kernel, because TF.js's rfft
+ * transforms the innermost axis only and has no kernel on the wasm backend (the host of the
+ * kernels engine) at all. Plans (bit reversal and twiddles) are computed once per size.
+ */
+
+export interface FftPlan {
+  readonly size: number;
+  readonly reversed: Uint32Array;
+  /** cos and −sin of 2πk/size for k < size/2 (the forward twiddles). */
+  readonly cos: Float64Array;
+  readonly sin: Float64Array;
+}
+
+const plans = new Map<number, FftPlan>();
+
+export function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
+}
+
+/** The smallest power of two ≥ n. */
+export function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+export function fftPlan(size: number): FftPlan {
+  if (!isPowerOfTwo(size)) throw new Error(`fft: size ${size} is not a power of two`);
+  let plan = plans.get(size);
+  if (!plan) {
+    const bits = Math.log2(size);
+    const reversed = new Uint32Array(size);
+    for (let i = 0; i < size; i++) {
+      let r = 0;
+      for (let b = 0, x = i; b < bits; b++, x >>= 1) r = (r << 1) | (x & 1);
+      reversed[i] = r;
+    }
+    const half = size / 2;
+    const cos = new Float64Array(half);
+    const sin = new Float64Array(half);
+    for (let k = 0; k < half; k++) {
+      cos[k] = Math.cos((2 * Math.PI * k) / size);
+      sin[k] = -Math.sin((2 * Math.PI * k) / size);
+    }
+    plan = { size, reversed, cos, sin };
+    plans.set(size, plan);
+  }
+  return plan;
+}
+
+/**
+ * In place: (re, im) ← DFT (forward, X_k = Σ x_n e^(−2πikn/N)) or its inverse (with the 1/N).
+ */
+export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
+  const n = re.length;
+  if (im.length !== n) throw new Error(`fft: re has ${n} values, im ${im.length}`);
+  const { reversed, cos, sin } = fftPlan(n);
+  for (let i = 0; i < n; i++) {
+    const j = reversed[i]!;
+    if (j > i) {
+      let t = re[i]!;
+      re[i] = re[j]!;
+      re[j] = t;
+      t = im[i]!;
+      im[i] = im[j]!;
+      im[j] = t;
+    }
+  }
+  const sign = inverse ? -1 : 1;
+  for (let length = 2; length <= n; length *= 2) {
+    const half = length / 2;
+    const stride = n / length;
+    for (let start = 0; start < n; start += length) {
+      for (let k = 0; k < half; k++) {
+        const wr = cos[k * stride]!;
+        const wi = sign * sin[k * stride]!;
+        const a = start + k;
+        const b = a + half;
+        const xr = re[b]! * wr - im[b]! * wi;
+        const xi = re[b]! * wi + im[b]! * wr;
+        re[b] = re[a]! - xr;
+        im[b] = im[a]! - xi;
+        re[a]! += xr;
+        im[a]! += xi;
+      }
+    }
+  }
+  if (inverse)
+    for (let i = 0; i < n; i++) {
+      re[i]! /= n;
+      im[i]! /= n;
+    }
+}
+
+/** The direct O(N²) DFT, the reference the FFT is tested against. */
+export function directDft(
+  re: ArrayLike<number>,
+  im: ArrayLike<number>,
+  inverse = false,
+): { re: Float64Array; im: Float64Array } {
+  const n = re.length;
+  const outRe = new Float64Array(n);
+  const outIm = new Float64Array(n);
+  const sign = inverse ? 1 : -1;
+  for (let k = 0; k < n; k++) {
+    let sr = 0;
+    let si = 0;
+    for (let t = 0; t < n; t++) {
+      const angle = (sign * 2 * Math.PI * ((k * t) % n)) / n;
+      const c = Math.cos(angle);
+      const s = Math.sin(angle);
+      sr += re[t]! * c - im[t]! * s;
+      si += re[t]! * s + im[t]! * c;
+    }
+    outRe[k] = inverse ? sr / n : sr;
+    outIm[k] = inverse ? si / n : si;
+  }
+  return { re: outRe, im: outIm };
+}
