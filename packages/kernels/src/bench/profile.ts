@@ -27,15 +27,15 @@ export async function profileWorkload(
     throw new Error(
       `--workload ${JSON.stringify(workloadId)} is unknown; allowed: ${WORKLOADS.map((w) => w.id).join(', ')}`,
     );
-  const run = workload.setup(ISSUE_SIZES);
+  const run = await workload.setup(ISSUE_SIZES);
   try {
-    run.step(); // warm-up: sessions, operator caches, memory growth
+    await run.step(); // warm-up: sessions, operator caches, memory growth
     const totals = new Map<string, KernelTotal>();
     let totalMs = 0;
     for (let r = 0; r < repeats; r++) {
       const start = performance.now();
-      const info = await tf.profile(() => {
-        run.step();
+      const info = await tf.profile(async () => {
+        await run.step();
         return [];
       });
       totalMs += performance.now() - start;

@@ -1,6 +1,6 @@
 /**
- * The four benchmark workloads of the kernels issue, built from core's own modules so the
- * figures are those of real posenc code. `bench/pytorch_bench.py` builds the same computations
+ * The benchmark workloads, built from core's own modules so the figures are those of real
+ * posenc code. `bench/pytorch_bench.py` builds the same computations
  * in PyTorch (same shapes, same math: tanh-GELU, pre-LN, causal mask added after the 1/√D
  * scaling, sum of the output as the loss, AdamW with core's defaults).
  *
@@ -11,7 +11,9 @@
 import {
   AdamW,
   DecoderLM,
+  randomWindows,
   sequencePositions,
+  Trainer,
   softmaxAttention,
   tf,
   TransformerLayer,
@@ -33,6 +35,8 @@ export interface WorkloadSizes {
   lmLayers: number;
   lmHeads: number;
   vocab: number;
+  /** Workload 5: the model `posenc bench lm` trains at the paper-comparison size. */
+  harness: { batch: number; length: number; modelDim: number; layers: number; heads: number };
 }
 
 /** The sizes named in the issue. */
@@ -48,20 +52,21 @@ export const ISSUE_SIZES: WorkloadSizes = {
   lmLayers: 4,
   lmHeads: 4,
   vocab: 256,
+  harness: { batch: 16, length: 128, modelDim: 128, layers: 4, heads: 4 },
 };
 
 export interface WorkloadRun {
-  /** One timed repetition; returns when every result is computed (a value was read back). */
-  step(): void;
-  /** Tokens processed by one step (workload 4 reports tokens/s). */
-  tokens?: number;
+  /** One timed repetition; returns (or resolves) when every result is computed. */
+  step(): void | Promise<void>;
   dispose(): void;
 }
 
 export interface Workload {
-  id: 'attention' | 'rotary_attention' | 'transformer_layer' | 'lm_train_step';
+  id: 'attention' | 'rotary_attention' | 'transformer_layer' | 'lm_train_step' | 'harness_lm_step';
   title: string;
-  setup(sizes: WorkloadSizes, seed?: number): WorkloadRun;
+  setup(sizes: WorkloadSizes, seed?: number): WorkloadRun | Promise<WorkloadRun>;
+  /** Tokens one step trains on, for the language models (reported as tokens/s). */
+  tokens?(sizes: WorkloadSizes): number;
 }
 
 function attentionContext(
@@ -206,7 +211,6 @@ const lmTrainStep: Workload['setup'] = (s, seed = 1) => {
   const vars = Object.values(params);
   const nameOf = new Map(Object.entries(params).map(([name, v]) => [v.name, name]));
   return {
-    tokens: s.lmBatch * s.length,
     step() {
       tf.tidy(() => {
         const { value, grads } = tf.variableGrads(
@@ -224,6 +228,51 @@ const lmTrainStep: Workload['setup'] = (s, seed = 1) => {
       optimizer.dispose();
       lm.dispose();
       tf.dispose([tokens, inputs, targets]);
+    },
+  };
+};
+
+/** Bytes of synthetic text the harness workload draws its windows from. */
+const HARNESS_TEXT_BYTES = 1 << 20;
+
+/**
+ * One optimizer step of `posenc bench lm` as the harness runs it: core's `Trainer` (AdamW with
+ * weight decay 0.01, cosine schedule, gradient clipping to norm 1, the loss read back) on
+ * random byte windows, the decoder with FFN 4·d, tied embeddings and no position encoding.
+ */
+const harnessLmStep: Workload['setup'] = async (s, seed = 1) => {
+  const h = s.harness;
+  const lm = new DecoderLM(
+    {
+      vocabSize: s.vocab,
+      modelDim: h.modelDim,
+      layers: h.layers,
+      heads: h.heads,
+      ffnDim: 4 * h.modelDim,
+      maxPositions: h.length,
+      seed,
+    },
+    [],
+  );
+  const text = new Uint8Array(HARNESS_TEXT_BYTES);
+  for (let i = 0, x = seed; i < text.length; i++)
+    text[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+  const trainer = await Trainer.create({
+    parameters: lm.parameters(),
+    steps: Number.MAX_SAFE_INTEGER,
+    optimizer: { lr: 3e-3, weightDecay: 0.01 },
+    schedule: { kind: 'cosine', warmupSteps: 30, minLrRatio: 0.1, totalSteps: 300 },
+    clipNorm: 1,
+    batchAt: (step) => randomWindows(text, h.batch, h.length, seed, step),
+    loss: (b) => lm.loss(b.inputs, b.targets),
+  });
+  return {
+    async step() {
+      await trainer.runStep();
+    },
+    dispose() {
+      trainer.dispose();
+      lm.dispose();
     },
   };
 };
@@ -248,5 +297,12 @@ export const WORKLOADS: readonly Workload[] = [
     id: 'lm_train_step',
     title: '4. LM train step, AdamW (4 layers, d=256, B=16, N=256)',
     setup: lmTrainStep,
+    tokens: (s) => s.lmBatch * s.length,
+  },
+  {
+    id: 'harness_lm_step',
+    title: '5. posenc bench lm step (4 layers, d=128, 4 heads, B=16, L=128, bytes)',
+    setup: harnessLmStep,
+    tokens: (s) => s.harness.batch * s.harness.length,
   },
 ];
