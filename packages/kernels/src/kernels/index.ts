@@ -24,6 +24,7 @@ import { LAYOUT_KERNELS } from './layout.js';
 import { gatherV2, unsortedSegmentSum } from './gather.js';
 import { adamWUpdate } from './adamw.js';
 import { gelu, geluGrad } from './gelu.js';
+import { layerNorm, layerNormGrad } from './layer-norm.js';
 
 /** Every ONNX-backed kernel, including those that lose to the host (for tests and measurements). */
 export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
@@ -39,6 +40,8 @@ export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   adamWUpdate,
   gelu,
   geluGrad,
+  layerNorm,
+  layerNormGrad,
 ];
 
 /**
