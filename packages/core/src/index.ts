@@ -25,6 +25,7 @@ export * from './config/schema.js';
 export * from './encodings/index.js';
 
 export * from './attention/masks.js';
+export * from './attention/scaled-dot-product.js';
 export * from './attention/softmax-attention.js';
 export * from './attention/linear-attention.js';
 export * from './attention/multi-head-attention.js';

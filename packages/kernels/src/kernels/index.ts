@@ -25,6 +25,7 @@ import { gatherV2, unsortedSegmentSum } from './gather.js';
 import { adamWUpdate } from './adamw.js';
 import { gelu, geluGrad } from './gelu.js';
 import { layerNorm, layerNormGrad } from './layer-norm.js';
+import { attention, attentionGrad } from './attention.js';
 
 /** Every ONNX-backed kernel, including those that lose to the host (for tests and measurements). */
 export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
@@ -42,6 +43,8 @@ export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   geluGrad,
   layerNorm,
   layerNormGrad,
+  attention,
+  attentionGrad,
 ];
 
 /**
