@@ -15,17 +15,16 @@ import {
   type tf,
 } from '@posenc/core';
 import { attr, MICROSOFT_DOMAIN, type OnnxGraph, type OnnxNode } from '../onnx/model.js';
+import {
+  floatInputs as floats,
+  int64Tensor as int64s,
+  onnxNode as node,
+  scalarTensor as scalar,
+} from '../onnx/nodes.js';
 import type { NativeTensorArg } from '../ort/binding.js';
 import { runGraph, type AcceleratedKernel } from './kernel-context.js';
 
 type TensorInfo = tf.TensorInfo;
-
-const node = (
-  op: string,
-  inputs: string[],
-  output: string,
-  attributes?: OnnxNode['attributes'],
-): OnnxNode => ({ op, inputs, outputs: [output], ...(attributes && { attributes }) });
 
 /** α·op(a)·op(b) on MLAS, transposes as GEMM flags. */
 const gemm = (
@@ -45,20 +44,6 @@ const gemm = (
     attr.int('transB', +transB),
     attr.float('alpha', alpha),
   ],
-});
-
-const floats = (names: string[]) => names.map((name) => ({ name, type: 'float32' as const }));
-const int64s = (name: string, values: readonly number[]) => ({
-  name,
-  type: 'int64' as const,
-  dims: [values.length],
-  data: BigInt64Array.from(values, BigInt),
-});
-const scalar = (name: string, value: number) => ({
-  name,
-  type: 'float32' as const,
-  dims: [],
-  data: new Float32Array([value]),
 });
 
 interface ForwardVariant {

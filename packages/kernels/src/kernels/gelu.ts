@@ -6,23 +6,12 @@
  * is a graph of elementwise nodes (recomputing tanh), run chunk by chunk.
  */
 import { GELU_GRAD_KERNEL, GELU_KERNEL, type tf } from '@posenc/core';
-import { MICROSOFT_DOMAIN, type OnnxGraph, type OnnxNode, type OnnxTensor } from '../onnx/model.js';
+import { MICROSOFT_DOMAIN, type OnnxGraph, type OnnxNode } from '../onnx/model.js';
+import { onnxNode as node, scalarTensor as constant } from '../onnx/nodes.js';
 import { runGraph, type AcceleratedKernel } from './kernel-context.js';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const CUBIC = 0.044715;
-
-const constant = (name: string, value: number): OnnxTensor => ({
-  name,
-  type: 'float32',
-  dims: [],
-  data: new Float32Array([value]),
-});
-const node = (op: string, inputs: string[], output: string): OnnxNode => ({
-  op,
-  inputs,
-  outputs: [output],
-});
 
 const CONSTANTS = [
   constant('one', 1),

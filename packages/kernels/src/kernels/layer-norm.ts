@@ -12,18 +12,10 @@ import {
   type tf,
 } from '@posenc/core';
 import { attr, type OnnxGraph, type OnnxNode } from '../onnx/model.js';
+import { floatInputs as floats, int64Tensor, onnxNode as node } from '../onnx/nodes.js';
 import { runGraph, type AcceleratedKernel } from './kernel-context.js';
 
 type TensorInfo = tf.TensorInfo;
-
-const node = (
-  op: string,
-  inputs: string[],
-  output: string,
-  attributes?: OnnxNode['attributes'],
-): OnnxNode => ({ op, inputs, outputs: [output], ...(attributes && { attributes }) });
-
-const floats = (names: string[]) => names.map((name) => ({ name, type: 'float32' as const }));
 
 function forwardGraph(eps: number): OnnxGraph {
   return {
@@ -65,10 +57,7 @@ function gradientGraph(): OnnxGraph {
       ...rowSum('dy_x_hat', 'dgamma'),
       ...rowSum('dy', 'dbeta'),
     ],
-    initializers: [
-      { name: 'last_axis', type: 'int64', dims: [1], data: new BigInt64Array([-1n]) },
-      { name: 'row_axis', type: 'int64', dims: [1], data: new BigInt64Array([0n]) },
-    ],
+    initializers: [int64Tensor('last_axis', [-1]), int64Tensor('row_axis', [0])],
     inputs: floats(['dy', 'x', 'gamma', 'mean', 'inv_std']),
     outputs: floats(['dx', 'dgamma', 'dbeta']),
   };

@@ -15,6 +15,7 @@ import {
   type OnnxNode,
   type OnnxTensor,
 } from '../onnx/model.js';
+import { scalarTensor as scalar } from '../onnx/nodes.js';
 import {
   broadcastShapes,
   runGraph,
@@ -65,13 +66,6 @@ function matMulNode(output: string, transposeA: boolean, transposeB: boolean): O
     ],
   };
 }
-
-const scalar = (name: string, value: number): OnnxTensor => ({
-  name,
-  type: 'float32',
-  dims: [],
-  data: new Float32Array([value]),
-});
 
 /** Nodes applying a TF.js fused activation to `input`, ending in `output`; `undefined` if unknown. */
 export function activationGraph(
