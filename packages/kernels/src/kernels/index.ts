@@ -26,6 +26,7 @@ import { adamWUpdate } from './adamw.js';
 import { gelu, geluGrad } from './gelu.js';
 import { layerNorm, layerNormGrad } from './layer-norm.js';
 import { attention, attentionGrad } from './attention.js';
+import { crossEntropy, crossEntropyGrad } from './cross-entropy.js';
 
 /** Every ONNX-backed kernel, including those that lose to the host (for tests and measurements). */
 export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
@@ -45,6 +46,8 @@ export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   layerNormGrad,
   attention,
   attentionGrad,
+  crossEntropy,
+  crossEntropyGrad,
 ];
 
 /**
