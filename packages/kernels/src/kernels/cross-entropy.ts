@@ -1,12 +1,12 @@
 /**
  * core's `PosencCrossEntropy` and `PosencCrossEntropyGrad` kernels: the per-position NLL as one
  * ONNX Runtime run (LogSoftmax, then the target's entry picked with GatherElements) and its
- * gradient as one more (Softmax minus the targets' one-hot, times dy), where TF.js ops make a
+ * gradient as one more (Softmax, one subtracted at the targets, times dy), where TF.js ops make a
  * one-hot of `[…, V]` and several passes over it each way.
  */
 import { CROSS_ENTROPY_GRAD_KERNEL, CROSS_ENTROPY_KERNEL, type tf } from '@posenc/core';
 import { attr, type OnnxGraph } from '../onnx/model.js';
-import { floatInputs, int64Tensor, onnxNode as node } from '../onnx/nodes.js';
+import { floatInputs, int64Tensor, onnxNode as node, scalarTensor } from '../onnx/nodes.js';
 import { runGraph, type AcceleratedKernel } from './kernel-context.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -28,21 +28,21 @@ function forwardGraph(): OnnxGraph {
   };
 }
 
-function gradientGraph(vocabulary: number): OnnxGraph {
+function gradientGraph(): OnnxGraph {
   return {
     nodes: [
       node('Softmax', ['logits'], 'probs', [attr.int('axis', -1)]),
-      node('OneHot', ['targets', 'depth', 'off_on'], 'one_hot', [attr.int('axis', -1)]),
-      node('Sub', ['probs', 'one_hot'], 'residual'),
+      // probs − onehot: the target's probability less one, written back in place of it
+      node('Unsqueeze', ['targets', 'last_axis'], 'target_column'),
+      node('GatherElements', ['probs', 'target_column'], 'target_probs', [attr.int('axis', -1)]),
+      node('Sub', ['target_probs', 'one'], 'target_residual'),
+      node('ScatterElements', ['probs', 'target_column', 'target_residual'], 'residual', [
+        attr.int('axis', -1),
+      ]),
       node('Unsqueeze', ['dy', 'last_axis'], 'dy_column'),
       node('Mul', ['dy_column', 'residual'], 'd_logits'),
     ],
-    initializers: [
-      LAST_AXIS,
-      // ONNX Runtime's CPU OneHot takes int32 indices with an int32 depth.
-      { name: 'depth', type: 'int32', dims: [], data: new Int32Array([vocabulary]) },
-      { name: 'off_on', type: 'float32', dims: [2], data: new Float32Array([0, 1]) },
-    ],
+    initializers: [LAST_AXIS, scalarTensor('one', 1)],
     inputs: [...floatInputs(['dy', 'logits']), { name: 'targets', type: 'int32' }],
     outputs: floatInputs(['d_logits']),
   };
@@ -75,13 +75,12 @@ export const crossEntropyGrad: AcceleratedKernel = {
   run({ inputs, backend }, ctx) {
     const { dy, logits, targets } = inputs as Record<'dy' | 'logits' | 'targets', TensorInfo>;
     if (!fits(logits, targets) || dy.dtype !== 'float32') return undefined;
-    const vocabulary = logits.shape[logits.shape.length - 1]!;
     const out = [{ shape: logits.shape, dtype: 'float32' as const }];
     return runGraph(
       ctx,
       backend,
-      `${CROSS_ENTROPY_GRAD_KERNEL}:${vocabulary}`,
-      () => gradientGraph(vocabulary),
+      CROSS_ENTROPY_GRAD_KERNEL,
+      gradientGraph,
       [dy, logits, targets],
       out,
     )[0];
