@@ -35,6 +35,7 @@ export * from './nn/layers.js';
 export { GELU_GRAD_KERNEL, GELU_KERNEL, geluGradient } from './nn/gelu.js';
 export * from './nn/layer-norm.js';
 export * from './nn/cross-entropy.js';
+export * from './nn/rotary-kernel.js';
 export * from './models/transformer-layer.js';
 export * from './models/encodings-in-model.js';
 export * from './models/decoder-lm.js';

@@ -37,16 +37,15 @@ def attention(q, k, v, mask):
 
 
 def rotate(x, cos, sin):
-    half = x.shape[-1] // 2
-    x1, x2 = x[..., :half], x[..., half:]
-    return x * cos + torch.cat([-x2, x1], dim=-1) * sin
+    # RoPE with interleaved pairs (2i, 2i+1), the rope encoding's default layout (RoFormer)
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    return torch.stack((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1).flatten(-2)
 
 
 def rotary_tables(n, d):
-    inv = 1.0 / (10000 ** (torch.arange(0, d // 2, dtype=torch.float32) / (d // 2)))
+    inv = 1.0 / (10000 ** (torch.arange(0, d, 2, dtype=torch.float32) / d))
     angles = torch.arange(n, dtype=torch.float32)[:, None] * inv[None, :]
-    full = torch.cat([angles, angles], dim=1)
-    return full.cos(), full.sin()
+    return angles.cos(), angles.sin()
 
 
 class Layer(torch.nn.Module):

@@ -10,6 +10,7 @@
  */
 import {
   AdamW,
+  createEncoding,
   DecoderLM,
   randomWindows,
   sequencePositions,
@@ -19,6 +20,8 @@ import {
   TransformerLayer,
   type AttentionContext,
   type Parameters,
+  type PositionEncoding,
+  type QKV,
 } from '@posenc/core';
 
 export interface WorkloadSizes {
@@ -89,42 +92,48 @@ function attentionContext(
   return { ctx, dispose: () => positions.ids.dispose() };
 }
 
-/**
- * Rotation of q and k by position-dependent angles in the "rotate half" layout:
- * x·cos + [−x₂, x₁]·sin (the elementwise cost of RoPE; the exact method lives in @posenc/roformer).
- */
-function rotate(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor4D {
-  const half = x.shape[3] / 2;
-  const [x1, x2] = tf.split(x, [half, half], 3);
-  const rotated = tf.concat([tf.neg(x2!), x1!], 3);
-  return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
-}
+// A specifier in a variable: @posenc/kernels does not depend on the plugin; the bench imports
+// it where it is installed (the monorepo), to time the rotation users of `rope` get.
+const ROFORMER = '@posenc/roformer';
 
-function rotaryTables(n: number, d: number): { cos: tf.Tensor; sin: tf.Tensor } {
-  return tf.tidy(() => {
-    const inv = tf.div(1, tf.pow(10000, tf.div(tf.range(0, d / 2, 1, 'float32'), d / 2)));
-    const angles = tf.mul(tf.range(0, n, 1, 'float32').expandDims(1), inv.expandDims(0));
-    const full = tf.concat([angles, angles], 1);
-    return { cos: tf.cos(full), sin: tf.sin(full) };
+/** The `rope` encoding (RoFormer's defaults: interleaved pairs, θ = 10000) from its plugin. */
+async function ropeEncoding(s: WorkloadSizes): Promise<PositionEncoding> {
+  try {
+    await import(ROFORMER);
+  } catch (e) {
+    throw new Error(
+      `workload rotary_attention needs ${ROFORMER}, which did not load: ${String(e).split('\n')[0]}`,
+    );
+  }
+  const rope = createEncoding({ name: 'rope' });
+  rope.build?.({
+    layers: 1,
+    heads: s.heads,
+    headDim: s.headDim,
+    modelDim: s.heads * s.headDim,
+    maxPositions: s.length,
+    seed: 1,
   });
+  return rope;
 }
 
-function attentionWorkload(rotary: boolean): Workload['setup'] {
-  return (s, seed = 1) => {
+/**
+ * Causal attention forward and backward; with `rope`, q and k go through the `rope` encoding's
+ * `queryKey` hook first, as MultiHeadAttention calls it (on this engine, core's `PosencRotary`
+ * kernel; on the others, @posenc/roformer's own rotation kernel).
+ */
+function attentionWorkload(withRope: boolean): Workload['setup'] {
+  return async (s, seed = 1) => {
     const shape: [number, number, number, number] = [s.batch, s.heads, s.length, s.headDim];
     const [q, k, v] = [0, 1, 2].map((i) =>
       tf.randomNormal(shape, 0, 1, 'float32', seed + i),
     ) as tf.Tensor4D[];
     const { ctx, dispose } = attentionContext(s.batch, s.length, s.heads, s.headDim);
-    const tables = rotary ? rotaryTables(s.length, s.headDim) : undefined;
+    const encodings = withRope ? [await ropeEncoding(s)] : [];
     const loss = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor): tf.Scalar => {
-      let q4 = qq as tf.Tensor4D;
-      let k4 = kk as tf.Tensor4D;
-      if (tables) {
-        q4 = rotate(q4, tables.cos, tables.sin);
-        k4 = rotate(k4, tables.cos, tables.sin);
-      }
-      return tf.sum(softmaxAttention(q4, k4, vv as tf.Tensor4D, { encodings: [], ctx }).output);
+      let qkv: QKV = { q: qq as tf.Tensor4D, k: kk as tf.Tensor4D, v: vv as tf.Tensor4D };
+      for (const e of encodings) if (e.queryKey) qkv = e.queryKey(qkv, ctx);
+      return tf.sum(softmaxAttention(qkv.q, qkv.k, qkv.v, { encodings, ctx }).output);
     };
     const grads = tf.grads(loss);
     return {
@@ -135,7 +144,7 @@ function attentionWorkload(rotary: boolean): Workload['setup'] {
       },
       dispose() {
         tf.dispose([q!, k!, v!]);
-        if (tables) tf.dispose([tables.cos, tables.sin]);
+        for (const e of encodings) e.dispose?.();
         dispose();
       },
     };
@@ -285,7 +294,7 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     id: 'rotary_attention',
-    title: '2. + rotary rotation of q and k',
+    title: '2. + RoPE on q and k (the rope encoding of @posenc/roformer)',
     setup: attentionWorkload(true),
   },
   {

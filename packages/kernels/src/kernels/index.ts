@@ -27,6 +27,7 @@ import { gelu, geluGrad } from './gelu.js';
 import { layerNorm, layerNormGrad } from './layer-norm.js';
 import { attention, attentionGrad } from './attention.js';
 import { crossEntropy, crossEntropyGrad } from './cross-entropy.js';
+import { rotary } from './rotary.js';
 
 /** Every ONNX-backed kernel, including those that lose to the host (for tests and measurements). */
 export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
@@ -48,6 +49,7 @@ export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   attentionGrad,
   crossEntropy,
   crossEntropyGrad,
+  rotary,
 ];
 
 /**
