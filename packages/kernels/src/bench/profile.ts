@@ -4,7 +4,7 @@
  *   npm run profile -w @posenc/kernels -- --engine wasm --workload attention
  *
  * Uses `tf.profile`, whose kernel times on wasm/cpu/ONNX-backed kernels are wall times of
- * synchronous kernels, so they add up to the step.
+ * synchronous kernels, so they add up to the step (less the JS between kernels).
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -40,6 +40,9 @@ export async function profileWorkload(
       });
       totalMs += performance.now() - start;
       for (const k of info.kernels) {
+        // customGrad ops (fused matmul, log-softmax, core's attention) are listed as well as
+        // the kernels they run; counting both would count their time twice.
+        if (!tf.getKernel(k.name, tf.getBackend())) continue;
         const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
         const key = `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('')}`;
         const t = totals.get(key) ?? { name: key, ms: 0, calls: 0 };
