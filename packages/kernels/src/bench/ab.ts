@@ -1,19 +1,21 @@
 /**
- * Before/after of kernels on one workload, measured in one process so machine load hits both
- * alike:
+ * Before/after of an engine setting on one workload, measured in one process so machine load
+ * hits both alike:
  *
  *   npm run ab -w @posenc/kernels -- --workload harness_lm_step --without PosencAttention,PosencAttentionGrad
+ *   npm run ab -w @posenc/kernels -- --workload attention --threads 1
  *
- * Registers the kernels engine twice, as is (A) and without the named kernels (B: core takes
- * its composite path, or the host's kernel runs), builds the workload on each, and alternates
- * steps A, B, B, A, … Prints both medians and the median of the per-pair ratios B/A, which
- * cancels most of the load that varies between pairs.
+ * Registers the kernels engine twice, with its defaults (A) and with the given changes (B:
+ * `--without` kernels, where core takes its composite path or the host's kernel runs, or
+ * another `--threads` count), builds the workload on each, and
+ * alternates steps A, B, B, A, … Prints both medians and the median of the per-pair ratios B/A,
+ * which cancels most of the load that varies between pairs.
  */
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tf } from '@posenc/core';
-import { registerKernelsBackend } from '../backend.js';
+import { registerKernelsBackend, type KernelsBackendOptions } from '../backend.js';
 import { summarize } from './main.js';
 import { ISSUE_SIZES, WORKLOADS, type WorkloadRun } from './workloads.js';
 
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
     options: {
       workload: { type: 'string', default: 'harness_lm_step' },
       without: { type: 'string' },
+      threads: { type: 'string' },
       pairs: { type: 'string', default: '15' },
     },
   });
@@ -37,13 +40,23 @@ async function main(): Promise<void> {
     throw new Error(
       `--workload ${JSON.stringify(values.workload)} is unknown; allowed: ${WORKLOADS.map((w) => w.id).join(', ')}`,
     );
-  if (!values.without) throw new Error('--without K1,K2,…: the kernels variant B goes without');
   const pairs = Number(values.pairs);
   if (!Number.isInteger(pairs) || pairs < 1)
     throw new Error(`--pairs ${values.pairs}: expected a positive integer`);
-  const without = values.without.split(',');
+  const changes: KernelsBackendOptions = {};
+  const described: string[] = [];
+  if (values.without) {
+    changes.exclude = values.without.split(',');
+    described.push(`without ${changes.exclude.join(', ')}`);
+  }
+  if (values.threads !== undefined) {
+    changes.threads = Number(values.threads);
+    described.push(`${values.threads} ONNX Runtime thread(s)`);
+  }
+  if (!described.length)
+    throw new Error('variant B needs a change: --without K1,K2,… or --threads N');
   const a = await registerKernelsBackend({ name: 'posenc-kernels-a' });
-  const b = await registerKernelsBackend({ name: 'posenc-kernels-b', exclude: without });
+  const b = await registerKernelsBackend({ name: 'posenc-kernels-b', ...changes });
   // Each variant's tensors are made on its own backend, so no step moves data between them.
   const runs: WorkloadRun[] = [];
   for (const info of [a, b]) {
@@ -74,8 +87,8 @@ async function main(): Promise<void> {
   console.log(
     `${workload.title}, ${pairs} pairs, load average ${loadStart.toFixed(2)} → ${loadavg()[0]!.toFixed(2)}`,
   );
-  console.log(`A  all kernels:          ${fmt(sa)}`);
-  console.log(`B  without ${without.join(', ')}: ${fmt(sb)}`);
+  console.log(`A  defaults (${a.threads} ONNX Runtime threads): ${fmt(sa)}`);
+  console.log(`B  ${described.join('; ')}: ${fmt(sb)}`);
   console.log(
     `B/A per pair: median ${r.median_ms.toFixed(3)} (min ${r.min_ms.toFixed(3)}, max ${r.max_ms.toFixed(3)})`,
   );
