@@ -14,9 +14,10 @@ import {
   type AttentionKernelAttrs,
   type tf,
 } from '@posenc/core';
-import { attr, MICROSOFT_DOMAIN, type OnnxGraph, type OnnxNode } from '../onnx/model.js';
+import { attr, type OnnxGraph, type OnnxNode } from '../onnx/model.js';
 import {
   floatInputs as floats,
+  fusedMatMulNode as gemm,
   int64Tensor as int64s,
   onnxNode as node,
   scalarTensor as scalar,
@@ -25,26 +26,6 @@ import type { NativeTensorArg } from '../ort/binding.js';
 import { runGraph, type AcceleratedKernel } from './kernel-context.js';
 
 type TensorInfo = tf.TensorInfo;
-
-/** α·op(a)·op(b) on MLAS, transposes as GEMM flags. */
-const gemm = (
-  a: string,
-  b: string,
-  output: string,
-  transA: boolean,
-  transB: boolean,
-  alpha = 1,
-) => ({
-  op: 'FusedMatMul',
-  domain: MICROSOFT_DOMAIN,
-  inputs: [a, b],
-  outputs: [output],
-  attributes: [
-    attr.int('transA', +transA),
-    attr.int('transB', +transB),
-    attr.float('alpha', alpha),
-  ],
-});
 
 interface ForwardVariant {
   scale: number;

@@ -1,5 +1,11 @@
 /** Shorthands for the nodes, values and constants the kernels' graphs are written with. */
-import type { OnnxNode, OnnxTensor, OnnxValueInfo } from './model.js';
+import {
+  attr,
+  MICROSOFT_DOMAIN,
+  type OnnxNode,
+  type OnnxTensor,
+  type OnnxValueInfo,
+} from './model.js';
 
 /** A node of the default domain with one output. */
 export function onnxNode(
@@ -28,4 +34,29 @@ export function int64Tensor(
   dims: readonly number[] = [values.length],
 ): OnnxTensor {
   return { name, type: 'int64', dims, data: BigInt64Array.from(values, BigInt) };
+}
+
+/**
+ * alpha·op(a)·op(b) with `com.microsoft` FusedMatMul: MLAS's SGEMM with the transposes as its
+ * flags (no transposed copy) and batch dims broadcast as in numpy.
+ */
+export function fusedMatMulNode(
+  a: string,
+  b: string,
+  output: string,
+  transposeA: boolean,
+  transposeB: boolean,
+  alpha = 1,
+): OnnxNode {
+  return {
+    op: 'FusedMatMul',
+    domain: MICROSOFT_DOMAIN,
+    inputs: [a, b],
+    outputs: [output],
+    attributes: [
+      attr.int('transA', +transposeA),
+      attr.int('transB', +transposeB),
+      attr.float('alpha', alpha),
+    ],
+  };
 }
