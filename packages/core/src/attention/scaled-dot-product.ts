@@ -23,6 +23,7 @@
  * Both compute those formulas in float32 (any summation order).
  */
 import { tf } from '../engine/tf.js';
+import { activeBackendHas } from '../engine/active-kernel.js';
 import { causalMask, causalMaskValues, paddingMask } from './masks.js';
 
 export const ATTENTION_KERNEL = 'PosencAttention';
@@ -66,8 +67,6 @@ export interface AttentionGradients {
   dBias?: tf.Tensor;
 }
 
-const hasKernel = (name: string) => tf.getKernel(name, tf.getBackend()) !== undefined;
-
 /** Whether `shape` broadcasts to `target` (numpy rules, no wider rank). */
 function broadcastsTo(shape: readonly number[], target: readonly number[]): boolean {
   const offset = target.length - shape.length;
@@ -93,7 +92,7 @@ export function scaledDotProductAttention(
 ): ScaledDotProductResult {
   const scale = 1 / Math.sqrt(q.shape[3]);
   const { bias, causal, keyValid, returnProbs = false } = options;
-  if (!hasKernel(ATTENTION_KERNEL) || !kernelTakes(q, k, v, bias))
+  if (!activeBackendHas(ATTENTION_KERNEL) || !kernelTakes(q, k, v, bias))
     return compositeAttention(q, k, v, scale, options);
   // Fails, as the composite path does, for a causal mask with fewer keys than queries.
   if (causal) causalMaskValues(q.shape[2], k.shape[2]);
@@ -181,7 +180,7 @@ export function attentionGradient(
   options: AttentionGradAttrs & { dProbs?: tf.Tensor4D },
 ): AttentionGradients {
   const { dProbs, ...attrs } = options;
-  if (hasKernel(ATTENTION_GRAD_KERNEL)) {
+  if (activeBackendHas(ATTENTION_GRAD_KERNEL)) {
     const inputs: tf.NamedTensorMap = { dy, q, k, v, probs };
     if (dProbs) inputs['dProbs'] = dProbs;
     const [dq, dk, dv, dBias] = tf

@@ -15,16 +15,15 @@
  * Both compute those formulas in float32 (any summation order).
  */
 import { tf } from '../engine/tf.js';
+import { activeBackendHas } from '../engine/active-kernel.js';
 
 export const CROSS_ENTROPY_KERNEL = 'PosencCrossEntropy';
 export const CROSS_ENTROPY_GRAD_KERNEL = 'PosencCrossEntropyGrad';
 
-const hasKernel = (name: string) => tf.getKernel(name, tf.getBackend()) !== undefined;
-
 export function softmaxCrossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Tensor {
   const ids = targets.dtype === 'int32' ? targets : tf.cast(targets, 'int32');
   try {
-    if (logits.dtype === 'float32' && hasKernel(CROSS_ENTROPY_KERNEL))
+    if (logits.dtype === 'float32' && activeBackendHas(CROSS_ENTROPY_KERNEL))
       return tf.engine().runKernel(CROSS_ENTROPY_KERNEL, { logits, targets: ids }) as tf.Tensor;
     return tf.tidy(() => {
       const logProbs = tf.logSoftmax(logits);
@@ -42,7 +41,7 @@ export function crossEntropyGradient(
   logits: tf.Tensor,
   targets: tf.Tensor,
 ): tf.Tensor {
-  if (dy.dtype === 'float32' && hasKernel(CROSS_ENTROPY_GRAD_KERNEL))
+  if (dy.dtype === 'float32' && activeBackendHas(CROSS_ENTROPY_GRAD_KERNEL))
     return tf.engine().runKernel(CROSS_ENTROPY_GRAD_KERNEL, { dy, logits, targets }) as tf.Tensor;
   return tf.tidy(() => {
     const vocabulary = logits.shape[logits.rank - 1]!;

@@ -16,6 +16,7 @@
  * outputs only so the gradient can reuse them: `layerNorm` returns `y` alone.
  */
 import { tf } from '../engine/tf.js';
+import { activeBackendHas } from '../engine/active-kernel.js';
 
 export const LAYER_NORM_KERNEL = 'PosencLayerNorm';
 export const LAYER_NORM_GRAD_KERNEL = 'PosencLayerNormGrad';
@@ -24,15 +25,13 @@ export interface LayerNormAttrs {
   eps: number;
 }
 
-const hasKernel = (name: string) => tf.getKernel(name, tf.getBackend()) !== undefined;
-
 export function layerNorm<T extends tf.Tensor>(
   x: T,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   eps: number,
 ): T {
-  if (x.dtype === 'float32' && hasKernel(LAYER_NORM_KERNEL)) {
+  if (x.dtype === 'float32' && activeBackendHas(LAYER_NORM_KERNEL)) {
     const attrs: LayerNormAttrs = { eps };
     const [y] = tf
       .engine()
@@ -69,7 +68,7 @@ export function layerNormGradient(
   mean: tf.Tensor,
   invStd: tf.Tensor,
 ): LayerNormGradients {
-  if (dy.dtype === 'float32' && hasKernel(LAYER_NORM_GRAD_KERNEL)) {
+  if (dy.dtype === 'float32' && activeBackendHas(LAYER_NORM_GRAD_KERNEL)) {
     const [dx, dgamma, dbeta] = tf
       .engine()
       .runKernel(LAYER_NORM_GRAD_KERNEL, { dy, x, gamma, mean, invStd }) as tf.Tensor[];
