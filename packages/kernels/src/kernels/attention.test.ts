@@ -18,7 +18,7 @@ import {
   type EncodingConfig,
 } from '@posenc/core';
 import { registerKernelsBackend, type KernelsBackendInfo } from '../backend.js';
-import { expectSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
+import { expectNoLeaks, expectSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
 
 interface Case {
   label: string;
@@ -137,21 +137,19 @@ describe('attention kernels', () => {
   for (const c of CASES)
     it(`${c.label}: output${c.returnProbs ? ', probabilities' : ''} and gradients equal the composite ops on cpu, no leaks`, async () => {
       const info = await registerKernelsBackend();
-      await tf.setBackend(info.name);
-      const before = tf.memory().numTensors;
       let forward = 0;
-      const backward = await callsOf(info, ATTENTION_GRAD_KERNEL, async () => {
-        forward = await expectSameAsCpu(
-          info,
-          ATTENTION_KERNEL,
-          () => attentionWithGradients(c),
-          c.label,
-        );
-      });
+      const backward = await expectNoLeaks(info.name, () =>
+        callsOf(info, ATTENTION_GRAD_KERNEL, async () => {
+          forward = await expectSameAsCpu(
+            info,
+            ATTENTION_KERNEL,
+            () => attentionWithGradients(c),
+            c.label,
+          );
+        }),
+      );
       expect(forward).toBe(2);
       expect(backward).toBe(1);
-      await tf.setBackend(info.name);
-      expect(tf.memory().numTensors).toBe(before);
     });
 
   it("without the gradient kernel, the forward kernel differentiates through core's composite gradient", async () => {

@@ -11,7 +11,7 @@ import {
   tf,
 } from '@posenc/core';
 import { registerKernelsBackend } from '../backend.js';
-import { expectSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
+import { expectNoLeaks, expectSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
 
 const SHAPES = [
   [3, 7],
@@ -36,14 +36,13 @@ describe('cross-entropy kernels', () => {
   for (const shape of SHAPES)
     it(`[${shape}]: NLL and gradient equal the composite ops on cpu, no leaks`, async () => {
       const info = await registerKernelsBackend();
-      await tf.setBackend(info.name);
-      const before = tf.memory().numTensors;
       const gradCalls = info.replacedCalls.get(CROSS_ENTROPY_GRAD_KERNEL) ?? 0;
       const f = () => nllWithGradient(shape);
-      expect(await expectSameAsCpu(info, CROSS_ENTROPY_KERNEL, f, `nll [${shape}]`)).toBe(2);
+      const calls = await expectNoLeaks(info.name, () =>
+        expectSameAsCpu(info, CROSS_ENTROPY_KERNEL, f, `nll [${shape}]`),
+      );
+      expect(calls).toBe(2);
       expect((info.replacedCalls.get(CROSS_ENTROPY_GRAD_KERNEL) ?? 0) - gradCalls).toBe(1);
-      await tf.setBackend(info.name);
-      expect(tf.memory().numTensors).toBe(before);
     });
 
   it("without the gradient kernel, the forward kernel differentiates through core's composite gradient", async () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { LAYER_NORM_GRAD_KERNEL, LAYER_NORM_KERNEL, layerNorm, tf } from '@posenc/core';
 import { registerKernelsBackend } from '../backend.js';
-import { expectSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
+import { expectNoLeaks, expectSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
 
 const CASES: { shape: number[]; offset: number }[] = [
   { shape: [7], offset: 0 },
@@ -31,13 +31,12 @@ describe('layer norm kernels', () => {
     it(`[${shape}]${offset ? ` around ${offset}` : ''}: forward and gradients equal the composite ops on cpu, no leaks`, async () => {
       const info = await registerKernelsBackend();
       const gradCalls = info.replacedCalls.get(LAYER_NORM_GRAD_KERNEL) ?? 0;
-      await tf.setBackend(info.name);
-      const before = tf.memory().numTensors;
       const f = () => normalizedWithGradients(shape, offset, 1e-5);
-      expect(await expectSameAsCpu(info, LAYER_NORM_KERNEL, f, `layerNorm [${shape}]`)).toBe(2);
+      const calls = await expectNoLeaks(info.name, () =>
+        expectSameAsCpu(info, LAYER_NORM_KERNEL, f, `layerNorm [${shape}]`),
+      );
+      expect(calls).toBe(2);
       expect((info.replacedCalls.get(LAYER_NORM_GRAD_KERNEL) ?? 0) - gradCalls).toBe(1);
-      await tf.setBackend(info.name);
-      expect(tf.memory().numTensors).toBe(before);
     });
 
   it("without the gradient kernel, the forward kernel differentiates through core's composite gradient", async () => {

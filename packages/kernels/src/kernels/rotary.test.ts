@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { ROTARY_KERNEL, tf, type RotaryAttributes } from '@posenc/core';
 import { registerKernelsBackend } from '../backend.js';
-import { expectClose, randomValues, sizeOf } from '../testing/compare.js';
+import { expectClose, expectNoLeaks, randomValues, sizeOf } from '../testing/compare.js';
 
 interface Case {
   label: string;
@@ -91,31 +91,31 @@ describe('rotary kernel', () => {
     it(`${c.label}: equals the contract's formula, no leaks`, async () => {
       const info = await registerKernelsBackend();
       await tf.setBackend(info.name);
-      const before = tf.memory().numTensors;
       const length = c.shape[c.shape.length - 2]!;
       const tableShape = [c.tableBatch, length, c.pairs];
       const xValues = randomValues(sizeOf(c.shape), 61, -2, 2);
       const cosValues = randomValues(sizeOf(tableShape), 62);
       const sinValues = randomValues(sizeOf(tableShape), 63);
       const calls = info.replacedCalls.get(ROTARY_KERNEL) ?? 0;
-      const y = tf.tidy(() =>
-        (
-          tf.engine().runKernel(
-            ROTARY_KERNEL,
-            {
-              x: tf.tensor(xValues, c.shape),
-              cos: tf.tensor(cosValues, tableShape),
-              sin: tf.tensor(sinValues, tableShape),
-            },
-            c.attributes as unknown as tf.NamedAttrMap,
-          ) as tf.Tensor
-        ).dataSync(),
+      const y = await expectNoLeaks(info.name, async () =>
+        tf.tidy(() =>
+          (
+            tf.engine().runKernel(
+              ROTARY_KERNEL,
+              {
+                x: tf.tensor(xValues, c.shape),
+                cos: tf.tensor(cosValues, tableShape),
+                sin: tf.tensor(sinValues, tableShape),
+              },
+              c.attributes as unknown as tf.NamedAttrMap,
+            ) as tf.Tensor
+          ).dataSync(),
+        ),
       );
       expect((info.replacedCalls.get(ROTARY_KERNEL) ?? 0) - calls).toBe(1);
       expectClose(y as Float32Array, reference(xValues, c, cosValues, sinValues), c.label, {
         atol: 1e-6,
         rtol: 1e-6,
       });
-      expect(tf.memory().numTensors).toBe(before);
     });
 });
