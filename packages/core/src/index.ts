@@ -20,6 +20,7 @@ export { stopGradient } from './ops/stop-gradient.js';
 
 export * from './positions/positions.js';
 export * from './encoding/position-encoding.js';
+export * from './encoding/parameter-scopes.js';
 export * from './encoding/registry.js';
 export * from './config/schema.js';
 export * from './encodings/index.js';
@@ -37,6 +38,8 @@ export * from './nn/layer-norm.js';
 export * from './nn/cross-entropy.js';
 export * from './nn/rotary-kernel.js';
 export * from './models/transformer-layer.js';
+export * from './models/transformer-body.js';
+export * from './models/call-inputs.js';
 export * from './models/encodings-in-model.js';
 export * from './models/decoder-lm.js';
 export * from './models/encoder.js';

@@ -14,7 +14,6 @@ export * from './rope/simd-rotation.js';
 export * from './rope/apply-rope.js';
 export * from './encoding/rope-encoding.js';
 export * from './roformer/config.js';
-export * from './roformer/layer.js';
 export * from './roformer/model.js';
 export * from './roformer/qk-layout.js';
 export * from './roformer/hf-weights.js';

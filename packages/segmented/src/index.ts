@@ -18,3 +18,11 @@ export {
 } from './segment-batch.js';
 export { interpolatePositionTable } from './interpolate-table.js';
 export { extendPositionTable, type ExtendOptions } from './extend-model.js';
+export {
+  CHUNK_ALPHA,
+  PAPER,
+  SEGMENTED_PROCEDURES,
+  type InterpolationProcedure,
+  type SegmentedProcedure,
+  type SegmentProcedure,
+} from './procedures.js';

@@ -34,6 +34,7 @@ function model(encoding: PositionEncoding[], maxPositions = 256): DecoderLM {
 /** An encoding that records the positions every hook is given. */
 class PositionSpy implements PositionEncoding {
   readonly name = 'spy';
+  readonly config = {};
   readonly supports = ['softmax', 'linear'] as const;
   embedded: number[][] = [];
   queries: number[][] = [];

@@ -45,6 +45,7 @@ export {
   type TrainShortformerOptions,
   type TrainShortformerResult,
 } from './staged-training.js';
+export { SHORTFORMER_PROCEDURES, type ShortformerProcedure } from './procedures.js';
 export { perplexityOf, type PerplexityResult } from './evaluation/perplexity.js';
 export { evaluateNonOverlapping, type NonOverlappingOptions } from './evaluation/nonoverlapping.js';
 export {

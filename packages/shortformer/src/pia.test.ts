@@ -1,93 +1,80 @@
-import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createEncoding,
   decodeToFloat32,
-  disposePositions,
   MultiHeadAttention,
-  positionsFromIds,
-  readSafetensorsFile,
   sequencePositions,
   tf,
-  type AttentionContext,
 } from '@posenc/core';
-import { goldenPath } from '@posenc/core/testing';
+import {
+  attentionContext,
+  disposeAttentionContext,
+  expectNoTensorLeaks,
+  goldenCaseFiles,
+  goldenEntry,
+  onCpuWithoutLeaks,
+  readGoldenCase,
+} from '@posenc/core/testing';
 import { maxAbsDiff, sharpen, testModel } from './testing/models.js';
 import { piaTable, PositionInfusedAttention } from './index.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
+onCpuWithoutLeaks();
 
-interface GoldenCase {
-  file: string;
-  config: { num_embeddings: number; embedding_dim: number };
-}
-
-const sinusoidCases = (
-  JSON.parse(readFileSync(goldenPath('index.json'), 'utf8')) as { cases: GoldenCase[] }
-).cases.filter((c) => c.file.startsWith('sinusoid/'));
-
-async function goldenTable(c: GoldenCase): Promise<Float32Array> {
-  const golden = await readSafetensorsFile(goldenPath(...c.file.split('/')));
-  const entry = golden.tensors.get('expected')!;
-  expect(entry.shape).toEqual([c.config.num_embeddings, c.config.embedding_dim]);
-  return decodeToFloat32(entry);
-}
-
-function context(queryIds: number[][], keyIds: number[][]): AttentionContext {
-  return {
-    queryPositions: positionsFromIds(queryIds),
-    keyPositions: positionsFromIds(keyIds),
-    heads: 4,
-    headDim: 8,
-    causal: true,
-    layer: 0,
-    kind: 'softmax',
-    training: false,
+/** fairseq's `get_embedding(num_embeddings, embedding_dim)`, row p at position p, as each case has it. */
+async function goldenTable(
+  file: string,
+): Promise<{ rows: number; dim: number; table: Float32Array }> {
+  const golden = await readGoldenCase('sinusoid', file);
+  const { num_embeddings: rows, embedding_dim: dim } = golden.config as {
+    num_embeddings: number;
+    embedding_dim: number;
   };
+  const entry = goldenEntry(golden, 'expected');
+  expect(entry.shape).toEqual([rows, dim]);
+  return { rows, dim, table: decodeToFloat32(entry) };
 }
+
+function context(queries: number[][], keys: number[][]) {
+  return attentionContext({ queries, keys, heads: 4, causal: true });
+}
+
+const goldenFiles = goldenCaseFiles('sinusoid');
 
 describe('piaTable', () => {
-  it('has golden cases to compare against', () => {
-    expect(sinusoidCases.length).toBeGreaterThanOrEqual(2);
-  });
-
-  for (const c of sinusoidCases) {
-    it(`equals fairseq get_embedding (the table Shortformer adds): ${c.file}`, async () => {
-      const expected = await goldenTable(c);
-      const { num_embeddings: rows, embedding_dim: dim } = c.config;
+  for (const file of goldenFiles) {
+    it(`equals fairseq get_embedding (the table Shortformer adds): ${file}`, async () => {
+      const { rows, dim, table } = await goldenTable(file);
       const actual = piaTable(
         Array.from({ length: rows }, (_, p) => p),
         dim,
       );
-      expect(maxAbsDiff(Float32Array.from(actual), expected)).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(Float32Array.from(actual), table)).toBeLessThanOrEqual(1e-5);
     });
   }
 });
 
 describe('PositionInfusedAttention.projectionInputs', () => {
-  it('adds the golden rows of the query positions to queries and of the key positions to keys', async () => {
-    const c = sinusoidCases.find((g) => g.config.embedding_dim === 32)!;
-    const golden = await goldenTable(c);
-    const dim = 32;
-    const pia = new PositionInfusedAttention({ base: 10000, scale: 1 });
-    // A cache of 3 tokens at 1…3 before 2 current tokens at 4…5, two batch rows sharing ids.
-    const ctx = context([[4, 5]], [[1, 2, 3, 4, 5]]);
-    const xq = tf.randomNormal([2, 2, dim], 0, 1, 'float32', 1) as tf.Tensor3D;
-    const xk = tf.randomNormal([2, 5, dim], 0, 1, 'float32', 2) as tf.Tensor3D;
-    const { xq: q, xk: k } = pia.projectionInputs(xq, xk, ctx);
-    const added = (out: tf.Tensor3D, input: tf.Tensor3D): number[][][] =>
-      tf.tidy(() => tf.sub(out, input).arraySync() as number[][][]);
-    const row = (p: number): number[] => Array.from(golden.subarray(p * dim, (p + 1) * dim));
-    for (const b of [0, 1]) {
-      added(q, xq)[b]!.forEach((v, i) => expect(maxAbsDiff(v, row(4 + i))).toBeLessThan(1e-5));
-      added(k, xk)[b]!.forEach((v, i) => expect(maxAbsDiff(v, row(1 + i))).toBeLessThan(1e-5));
-    }
-    tf.dispose([xq, xk, q, k]);
-    disposePositions(ctx.queryPositions);
-    disposePositions(ctx.keyPositions);
-  });
+  it.each(goldenFiles)(
+    'adds the golden rows of the query positions to queries and of the key positions to keys (%s)',
+    async (file) => {
+      const { dim, table: golden } = await goldenTable(file);
+      const pia = new PositionInfusedAttention({ base: 10000, scale: 1 });
+      // A cache of 3 tokens at 1…3 before 2 current tokens at 4…5, two batch rows sharing ids.
+      const ctx = context([[4, 5]], [[1, 2, 3, 4, 5]]);
+      const xq = tf.randomNormal([2, 2, dim], 0, 1, 'float32', 1) as tf.Tensor3D;
+      const xk = tf.randomNormal([2, 5, dim], 0, 1, 'float32', 2) as tf.Tensor3D;
+      const { xq: q, xk: k } = pia.projectionInputs(xq, xk, ctx);
+      const added = (out: tf.Tensor3D, input: tf.Tensor3D): number[][][] =>
+        tf.tidy(() => tf.sub(out, input).arraySync() as number[][][]);
+      const row = (p: number): number[] => Array.from(golden.subarray(p * dim, (p + 1) * dim));
+      for (const b of [0, 1]) {
+        added(q, xq)[b]!.forEach((v, i) => expect(maxAbsDiff(v, row(4 + i))).toBeLessThan(1e-5));
+        added(k, xk)[b]!.forEach((v, i) => expect(maxAbsDiff(v, row(1 + i))).toBeLessThan(1e-5));
+      }
+      tf.dispose([xq, xk, q, k]);
+      disposeAttentionContext(ctx);
+    },
+  );
 
   it('rejects positions that do not fit the inputs, naming the role and shapes', () => {
     const pia = new PositionInfusedAttention({ base: 10000, scale: 1 });
@@ -97,8 +84,7 @@ describe('PositionInfusedAttention.projectionInputs', () => {
       /pia \(queries\): positions \[1,3\] do not fit the input \[2,2,8\]/,
     );
     tf.dispose(x);
-    disposePositions(ctx.queryPositions);
-    disposePositions(ctx.keyPositions);
+    disposeAttentionContext(ctx);
   });
 
   it('is created from the registry with validated config', () => {
@@ -151,7 +137,7 @@ describe('PIA puts positions into queries and keys only', () => {
     });
     const parameters = attention.parameters();
     for (const [i, v] of Object.values(parameters).entries())
-      v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', 100 + i));
+      tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.5, 'float32', 100 + i)));
     const x = tf.randomNormal([1, 5, dim], 0, 1, 'float32', 9) as tf.Tensor3D;
     const positions = sequencePositions(1, 5, 11);
     const pia = createEncoding({ name: 'pia' });
@@ -185,10 +171,10 @@ describe('PIA puts positions into queries and keys only', () => {
     const model = testModel([{ name: 'pia' }]);
     const tokens = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
     const targets = tf.tensor2d([[2, 3, 4, 5]], [1, 4], 'int32');
-    const before = tf.memory().numTensors;
-    const { value, grads } = tf.variableGrads(() => model.loss(tokens, targets));
-    tf.dispose([value, ...Object.values(grads)]);
-    expect(tf.memory().numTensors).toBe(before);
+    expectNoTensorLeaks(() => {
+      const { value, grads } = tf.variableGrads(() => model.loss(tokens, targets));
+      tf.dispose([value, ...Object.values(grads)]);
+    });
     tf.dispose([tokens, targets]);
     model.dispose();
   });

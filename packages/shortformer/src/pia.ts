@@ -11,7 +11,13 @@
  * `fairseq/models/transformer.py` comments out the bottom `x += positions`. Core's
  * `projectionInputs` hook receives exactly the normalised input in a pre-LN model.
  */
-import { addSinusoids, sinusoidTable, tf, type SinusoidOptions } from '@posenc/core';
+import {
+  addSinusoids,
+  sinusoidTable,
+  supportedAttention,
+  tf,
+  type SinusoidOptions,
+} from '@posenc/core';
 import type {
   AttentionContext,
   AttentionKind,
@@ -52,12 +58,15 @@ export type PiaConfig = ConfigOf<typeof piaSchema>;
 
 export class PositionInfusedAttention implements PositionEncoding {
   readonly name = 'pia';
-  readonly supports: readonly AttentionKind[] = ['softmax', 'linear'];
 
   private readonly tableOptions: SinusoidOptions;
 
   constructor(readonly config: PiaConfig) {
     this.tableOptions = { layout: 'fairseq', base: config.base, scale: config.scale };
+  }
+
+  get supports(): readonly AttentionKind[] {
+    return supportedAttention(piaDefinition, this.config);
   }
 
   /** Query input + P(query positions), key input + P(key positions); values are left alone. */
@@ -79,7 +88,8 @@ export const piaDefinition: EncodingDefinition<typeof piaSchema> = {
     'Position-infused attention: fairseq sinusoids added to the query and key inputs of every layer, never to values or embeddings',
   paper: 'Press, Smith & Lewis 2021, arXiv 2012.15832',
   package: '@posenc/shortformer',
-  supports: ['softmax', 'linear'],
   schema: piaSchema,
+  supports: ['softmax', 'linear'],
+  positions: { kinds: ['1d'], fractional: true },
   create: (config) => new PositionInfusedAttention(config),
 };

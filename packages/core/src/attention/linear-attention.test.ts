@@ -6,23 +6,28 @@ import type {
   PositionEncoding,
 } from '../encoding/position-encoding.js';
 import { sequencePositions } from '../positions/positions.js';
+import {
+  attentionContext,
+  checkGradientsByFiniteDifferences,
+  disposeAttentionContext,
+  expectClose,
+  expectNoTensorLeaks,
+} from '../testing/index.js';
 import { applyFeatureMap, linearAttention, type FeatureMapName } from './linear-attention.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
+/** Nq queries after a cache of Nk − Nq keys, in linear attention with 3 heads. */
 function context(causal: boolean, nq: number, nk: number): AttentionContext {
-  return {
-    queryPositions: sequencePositions(2, nq, nk - nq),
-    keyPositions: sequencePositions(2, nk),
+  return attentionContext({
+    queries: sequencePositions(2, nq, nk - nq),
+    keys: sequencePositions(2, nk),
     heads: 3,
-    headDim: 8,
     causal,
-    layer: 0,
     kind: 'linear',
-    training: false,
-  };
+  });
 }
 
 /**
@@ -62,14 +67,6 @@ function direct(
   return out;
 }
 
-function expectClose(actual: number[][][][], expected: number[][][][], tol: number) {
-  const a = actual.flat(3);
-  const e = expected.flat(3);
-  expect(a.length).toBe(e.length);
-  const worst = Math.max(...a.map((x, i) => Math.abs(x - e[i]!)));
-  expect(worst).toBeLessThan(tol);
-}
-
 describe('linear attention equals the direct O(N²) kernelised attention', () => {
   for (const map of ['elu+1', 'relu'] as const) {
     for (const causal of [false, true]) {
@@ -85,23 +82,18 @@ describe('linear attention equals the direct O(N²) kernelised attention', () =>
           const v = tf.randomNormal([2, 3, nk, 5], 0, 1, 'float32', 3) as tf.Tensor4D;
           const ctx = context(causal, nq, nk);
           const expected = tf.tidy(() => direct(q, k, v, map, causal));
-          const before = tf.memory().numTensors;
-          const out = linearAttention(q, k, v, {
-            encodings: [],
-            ctx,
-            featureMap: map,
-            chunkSize: chunk,
+          expectNoTensorLeaks(() => {
+            const out = linearAttention(q, k, v, {
+              encodings: [],
+              ctx,
+              featureMap: map,
+              chunkSize: chunk,
+            });
+            expectClose(out, expected, { atol: 1e-5 });
+            out.dispose();
           });
-          expectClose(out.arraySync(), expected, 1e-5);
-          out.dispose();
-          expect(tf.memory().numTensors).toBe(before);
-          tf.dispose([
-            q,
-            k,
-            v,
-            ctx.queryPositions.kind === '1d' ? ctx.queryPositions.ids : [],
-            ctx.keyPositions.kind === '1d' ? ctx.keyPositions.ids : [],
-          ]);
+          tf.dispose([q, k, v]);
+          disposeAttentionContext(ctx);
         });
       }
     }
@@ -110,25 +102,15 @@ describe('linear attention equals the direct O(N²) kernelised attention', () =>
   it('gradients match finite differences (causal, chunked)', () => {
     const k = tf.randomNormal([1, 1, 6, 4], 0, 1, 'float32', 5) as tf.Tensor4D;
     const v = tf.randomNormal([1, 1, 6, 3], 0, 1, 'float32', 6) as tf.Tensor4D;
-    const q0 = Array.from(tf.randomNormal([1, 1, 6, 4], 0, 1, 'float32', 7).dataSync());
+    const q = tf.tidy(() => tf.variable(tf.randomNormal([1, 1, 6, 4], 0, 1, 'float32', 7)));
     const ctx = context(true, 6, 6);
-    const f = (q: tf.Tensor) =>
-      tf.sum(linearAttention(q as tf.Tensor4D, k, v, { encodings: [], ctx, chunkSize: 4 }));
-    const g = tf
-      .grad(f)(tf.tensor4d(q0, [1, 1, 6, 4]))
-      .dataSync();
-    const h = 1e-2;
-    for (const i of [0, 5, 13, 23]) {
-      const plus = q0.slice();
-      const minus = q0.slice();
-      plus[i]! += h;
-      minus[i]! -= h;
-      const fd =
-        (f(tf.tensor4d(plus, [1, 1, 6, 4])).dataSync()[0]! -
-          f(tf.tensor4d(minus, [1, 1, 6, 4])).dataSync()[0]!) /
-        (2 * h);
-      expect(g[i]).toBeCloseTo(fd, 2);
-    }
+    checkGradientsByFiniteDifferences(
+      () => [linearAttention(q as tf.Tensor4D, k, v, { encodings: [], ctx, chunkSize: 4 })],
+      { q },
+      { seed: 3, sampledEntries: 4 },
+    );
+    tf.dispose([q, k, v]);
+    disposeAttentionContext(ctx);
   });
 });
 
@@ -137,6 +119,7 @@ describe('linear hooks', () => {
     // Scaling only the numerator's key features by 2 doubles the output: proves the split is honoured.
     const doubler: PositionEncoding = {
       name: 'test-doubler',
+      config: {},
       supports: ['linear'],
       linearFeatures: (f: LinearFeatures) => ({
         ...f,
@@ -158,6 +141,7 @@ describe('linear hooks', () => {
   it('linearQueryKey runs before the feature map', () => {
     const negate: PositionEncoding = {
       name: 'test-negate',
+      config: {},
       supports: ['linear'],
       linearQueryKey: (q, k) => ({ q: tf.neg(q) as tf.Tensor4D, k: tf.neg(k) as tf.Tensor4D }),
     };

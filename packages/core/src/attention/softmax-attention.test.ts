@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
 import type { AttentionContext, PositionEncoding } from '../encoding/position-encoding.js';
 import { sequencePositions } from '../positions/positions.js';
+import { attentionContext, expectNoTensorLeaks } from '../testing/index.js';
 import { softmaxAttention } from './softmax-attention.js';
 import { causalMask, MASKED } from './masks.js';
 import { MultiHeadAttention } from './multi-head-attention.js';
@@ -10,17 +11,14 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
+/** Nq queries after a cache of Nk − Nq keys. */
 function ctxFor(causal: boolean, nq: number, nk: number): AttentionContext {
-  return {
-    queryPositions: sequencePositions(1, nq, nk - nq),
-    keyPositions: sequencePositions(1, nk),
-    heads: 2,
+  return attentionContext({
+    queries: sequencePositions(1, nq, nk - nq),
+    keys: sequencePositions(1, nk),
     headDim: 4,
     causal,
-    layer: 0,
-    kind: 'softmax',
-    training: false,
-  };
+  });
 }
 
 /** softmax(q·kᵀ/√D + bias + mask)·v written out in plain JS. */
@@ -64,6 +62,7 @@ describe('softmax attention', () => {
     // A distance bias computed from the context's positions (not indices): checks both are passed.
     const distanceBias: PositionEncoding = {
       name: 'test-distance',
+      config: {},
       supports: ['softmax'],
       scoreBias: (_q, _k, ctx) => {
         const qp = ctx.queryPositions.kind === '1d' ? ctx.queryPositions.ids : undefined;
@@ -113,6 +112,7 @@ describe('MultiHeadAttention', () => {
     const calls: string[] = [];
     const recorder: PositionEncoding = {
       name: 'test-recorder',
+      config: {},
       supports: ['softmax'],
       projectionInputs: (xq, xk) => (calls.push('projectionInputs'), { xq, xk }),
       queryKey: (qkv) => (calls.push('queryKey'), qkv),
@@ -147,6 +147,7 @@ describe('MultiHeadAttention', () => {
     // uniform and the output is wo(mean_j wv(x_j)); had values seen zeros too, it would be 0.
     const zeroQK: PositionEncoding = {
       name: 'test-zero-qk',
+      config: {},
       supports: ['softmax'],
       projectionInputs: (xq, xk) => ({ xq: tf.zerosLike(xq), xk: tf.zerosLike(xk) }),
     };
@@ -218,7 +219,7 @@ describe('MultiHeadAttention', () => {
       seed: 1,
       kind: 'linear',
     });
-    const only: PositionEncoding = { name: 'softmax-only', supports: ['softmax'] };
+    const only: PositionEncoding = { name: 'softmax-only', config: {}, supports: ['softmax'] };
     const x = tf.zeros([1, 2, 8]) as tf.Tensor3D;
     expect(() =>
       mha.apply(x, { positions: sequencePositions(1, 2), encodings: [only], causal: true }),
@@ -252,14 +253,14 @@ describe('MultiHeadAttention', () => {
     const mha = new MultiHeadAttention({ name: 'a', modelDim: 8, heads: 2, layer: 0, seed: 3 });
     const x = tf.randomNormal([2, 5, 8]) as tf.Tensor3D;
     const positions = sequencePositions(2, 5);
-    const before = tf.memory().numTensors;
-    const { output, probs } = mha.apply(x, {
-      positions,
-      encodings: [],
-      causal: true,
-      returnProbs: true,
+    expectNoTensorLeaks(() => {
+      const { output, probs } = mha.apply(x, {
+        positions,
+        encodings: [],
+        causal: true,
+        returnProbs: true,
+      });
+      tf.dispose([output, probs!]);
     });
-    tf.dispose([output, probs!]);
-    expect(tf.memory().numTensors).toBe(before);
   });
 });

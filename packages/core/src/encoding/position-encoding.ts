@@ -4,6 +4,7 @@
  */
 import type { tf } from '../engine/tf.js';
 import type { Positions } from '../positions/positions.js';
+import type { ParameterScopes } from './parameter-scopes.js';
 
 export type AttentionKind = 'softmax' | 'linear';
 
@@ -20,8 +21,8 @@ export interface AttentionContext {
   readonly training: boolean;
 }
 
-/** Sizes an encoding needs to create its parameters, given once by the model that owns it. */
-export interface EncodingBuildSpec {
+/** Sizes (and the seed) an encoding needs to create its parameters. */
+export interface EncodingSizes {
   readonly layers: number;
   readonly heads: number;
   readonly headDim: number;
@@ -30,6 +31,12 @@ export interface EncodingBuildSpec {
   readonly maxPositions: number;
   /** Seed for parameter initialisation, so runs are reproducible. */
   readonly seed: number;
+}
+
+/** What the model that owns an encoding gives it once, to create its parameters. */
+export interface EncodingBuildSpec extends EncodingSizes {
+  /** Where the parameters go: their names are these scopes plus the encoding's leaf names. */
+  readonly scopes: ParameterScopes;
 }
 
 /** Query/key/value heads `[B,H,N,D]`. */
@@ -59,7 +66,12 @@ export interface LinearFeatures {
 export interface PositionEncoding {
   /** Registry name (`alibi`, `rope`, …). */
   readonly name: string;
-  /** Attention kinds this encoding works with; others fail at model build with a clear message. */
+  /** The validated config it was created from (defaults filled): `{ name, ...config }` recreates it. */
+  readonly config: Readonly<Record<string, unknown>>;
+  /**
+   * Attention kinds this encoding works with, as its definition declares them
+   * (`supportedAttention`); others fail at model build with a clear message.
+   */
   readonly supports: readonly AttentionKind[];
 
   /** Creates the parameters; called once by the model before the first forward pass. */

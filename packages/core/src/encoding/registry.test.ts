@@ -10,9 +10,10 @@ registerEncoding({
   name: 'test-scaled',
   description: 'test encoding',
   package: '@posenc/test',
-  supports: ['softmax'],
   schema: { scale: { type: 'number', min: 0, default: 1, doc: 'multiplier' } },
-  create: (config) => ({ name: `test-scaled:${config.scale}`, supports: ['softmax'] }),
+  supports: ['softmax'],
+  positions: { kinds: ['1d'], fractional: true },
+  create: (config) => ({ name: `test-scaled:${config.scale}`, config, supports: ['softmax'] }),
 });
 
 describe('encoding registry', () => {
@@ -46,9 +47,10 @@ describe('encoding registry', () => {
         name: 'test-scaled',
         description: '',
         package: '@posenc/other',
-        supports: [],
         schema: {},
-        create: () => ({ name: 'x', supports: [] }),
+        supports: [],
+        positions: { kinds: [], fractional: false },
+        create: (config) => ({ name: 'x', config, supports: [] }),
       }),
     ).toThrow(
       "encoding 'test-scaled' is already registered by @posenc/test; @posenc/other cannot register it again",

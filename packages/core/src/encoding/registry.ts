@@ -9,12 +9,36 @@ import {
   type ConfigOf,
   type Schema,
 } from '../config/schema.js';
+import type { PositionKind } from '../positions/positions.js';
 import type { AttentionKind, PositionEncoding } from './position-encoding.js';
 
 export interface EncodingConfig {
   name: string;
   [field: string]: unknown;
 }
+
+/**
+ * A named configuration of an encoding that comparisons list as a method of its own: xPos is
+ * RoPE with a decay, dynamic NTK is RoPE with a scaling. The plugin that knows the method says
+ * so, so a benchmark builds its rows from the registry instead of a list of its own.
+ */
+export interface EncodingVariant {
+  readonly name: string;
+  readonly description: string;
+  readonly paper?: string;
+  readonly config: EncodingConfig;
+}
+
+/** What positions an encoding's hooks accept; others fail with a clear message. */
+export interface PositionSupport {
+  /** `1d` sequence ids and/or a `2d` grid (rows, columns and skip tokens). */
+  readonly kinds: readonly PositionKind[];
+  /** Whether non-integer positions are accepted (evaluated, interpolated or rounded, as the method defines). */
+  readonly fractional: boolean;
+}
+
+/** A declaration that is either fixed or depends on the encoding's validated config. */
+export type PerConfig<C, T> = T | ((config: C) => T);
 
 export interface EncodingDefinition<S extends Schema = Schema> {
   readonly name: string;
@@ -24,9 +48,31 @@ export interface EncodingDefinition<S extends Schema = Schema> {
   readonly paper?: string;
   /** npm package that registers it. */
   readonly package: string;
-  readonly supports: readonly AttentionKind[];
   readonly schema: S;
+  /** Named configurations that comparisons list as methods of their own. */
+  readonly variants?: readonly EncodingVariant[];
+  /** Attention kinds the encoding works with: the one declaration its instances report. */
+  readonly supports: PerConfig<ConfigOf<S>, readonly AttentionKind[]>;
+  readonly positions: PerConfig<ConfigOf<S>, PositionSupport>;
   create(config: ConfigOf<S>): PositionEncoding;
+}
+
+/** The attention kinds `definition` declares for `config`. */
+export function supportedAttention<S extends Schema>(
+  definition: EncodingDefinition<S>,
+  config: ConfigOf<S>,
+): readonly AttentionKind[] {
+  const { supports } = definition;
+  return typeof supports === 'function' ? supports(config) : supports;
+}
+
+/** The positions `definition` declares its hooks accept for `config`. */
+export function acceptedPositions<S extends Schema>(
+  definition: EncodingDefinition<S>,
+  config: ConfigOf<S>,
+): PositionSupport {
+  const { positions } = definition;
+  return typeof positions === 'function' ? positions(config) : positions;
 }
 
 const definitions = new Map<string, EncodingDefinition>();
@@ -65,9 +111,16 @@ export function createEncoding(config: EncodingConfig): PositionEncoding {
       (config as { name?: unknown } | null)?.name,
       'expected an encoding name string',
     );
-  const def = getEncodingDefinition(config.name);
-  const parsed = parseConfig(`encoding '${def.name}'`, def.schema, config, ['name']);
-  return def.create(parsed);
+  return createFromDefinition(getEncodingDefinition(config.name), config);
+}
+
+/** Validates `config` (its `name`, if any, is skipped) against a definition's schema and creates the encoding. */
+export function createFromDefinition<S extends Schema>(
+  definition: EncodingDefinition<S>,
+  config: Record<string, unknown>,
+): PositionEncoding {
+  const parsed = parseConfig(`encoding '${definition.name}'`, definition.schema, config, ['name']);
+  return definition.create(parsed);
 }
 
 /** Human-readable field list of an encoding's schema (for `--help`). */

@@ -1,88 +1,55 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
-import type { AttentionContext } from '../encoding/position-encoding.js';
-import { decodeToFloat32, readSafetensorsFile, type TensorEntry } from '../io/safetensors.js';
-import { disposePositions, positionsFromIds } from '../positions/positions.js';
-import { goldenPath } from '../testing/golden.js';
+import { mulberry32 } from '../data/random.js';
+import {
+  attentionContext,
+  disposeAttentionContext,
+  goldenCaseFiles,
+  goldenEntry,
+  goldenValues,
+  onCpuWithoutLeaks,
+  readGoldenCase,
+} from '../testing/index.js';
 import { alibiSlopes, AlibiEncoding } from './alibi.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
-
-/** Golden values at full precision: float64 tensors are viewed as stored. */
-function goldenValues(entry: TensorEntry): Float64Array {
-  if (entry.dtype === 'F64')
-    return new Float64Array(entry.data.buffer, entry.data.byteOffset, entry.data.byteLength / 8);
-  return Float64Array.from(decodeToFloat32(entry));
-}
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
-function context(
-  queryIds: number[][],
-  keyIds: number[][],
-  heads: number,
-  causal: boolean,
-): AttentionContext {
-  return {
-    queryPositions: positionsFromIds(queryIds),
-    keyPositions: positionsFromIds(keyIds),
-    heads,
-    headDim: 8,
-    causal,
-    layer: 0,
-    kind: 'softmax',
-    training: false,
-  };
-}
-
-function disposeContext(ctx: AttentionContext): void {
-  disposePositions(ctx.queryPositions);
-  disposePositions(ctx.keyPositions);
-}
+onCpuWithoutLeaks();
 
 /** Bias `[B,H,Nq,Nk]` of an encoding for the given positions, as nested arrays; frees everything. */
 function biasFor(
   alibi: AlibiEncoding,
-  queryIds: number[][],
-  keyIds: number[][],
+  queries: number[][],
+  keys: number[][],
   heads: number,
   causal: boolean,
 ): number[][][][] {
-  const ctx = context(queryIds, keyIds, heads, causal);
-  const q = tf.zeros([queryIds.length, heads, queryIds[0]!.length, 8]) as tf.Tensor4D;
-  const k = tf.zeros([keyIds.length, heads, keyIds[0]!.length, 8]) as tf.Tensor4D;
-  const bias = alibi.scoreBias(q, k, ctx);
-  const values = bias.arraySync() as number[][][][];
-  tf.dispose([q, k, bias]);
-  disposeContext(ctx);
-  return values;
+  const ctx = attentionContext({ queries, keys, heads, causal });
+  const q = tf.zeros([queries.length, heads, queries[0]!.length, 8]) as tf.Tensor4D;
+  const k = tf.zeros([keys.length, heads, keys[0]!.length, 8]) as tf.Tensor4D;
+  try {
+    return tf.tidy(() => alibi.scoreBias(q, k, ctx).arraySync() as number[][][][]);
+  } finally {
+    tf.dispose([q, k]);
+    disposeAttentionContext(ctx);
+  }
 }
 
 describe('alibiSlopes', () => {
-  it('equals get_slopes of the official code for every head count in the golden file', async () => {
-    const golden = await readSafetensorsFile(goldenPath('alibi', 'slopes.safetensors'));
-    const headCounts = (JSON.parse(golden.metadata!['config']!) as { head_counts: number[] })
-      .head_counts;
-    expect(headCounts.length).toBeGreaterThan(0);
-    for (const heads of headCounts) {
-      const expected = goldenValues(golden.tensors.get(`slopes_${heads}`)!);
-      const slopes = alibiSlopes(heads);
-      expect(slopes).toHaveLength(heads);
-      slopes.forEach((slope, h) => {
-        // JS's ** and C's pow differ in the last float64 bits; float32, as used, is exact.
-        expect(Math.abs(slope - expected[h]!)).toBeLessThanOrEqual(1e-14 * expected[h]!);
-        expect(Math.fround(slope)).toBe(Math.fround(expected[h]!));
-      });
-    }
-  });
+  for (const file of goldenCaseFiles('alibi'))
+    it(`equals get_slopes of the official code for every head count of ${file}`, async () => {
+      const golden = await readGoldenCase('alibi', file);
+      const headCounts = (golden.config as { head_counts: number[] }).head_counts;
+      expect(headCounts.length).toBeGreaterThan(0);
+      for (const heads of headCounts) {
+        const expected = goldenValues(goldenEntry(golden, `slopes_${heads}`));
+        const slopes = alibiSlopes(heads);
+        expect(slopes).toHaveLength(heads);
+        slopes.forEach((slope, h) => {
+          // JS's ** and C's pow differ in the last float64 bits; float32, as used, is exact.
+          expect(Math.abs(slope - expected[h]!)).toBeLessThanOrEqual(1e-14 * expected[h]!);
+          expect(Math.fround(slope)).toBe(Math.fround(expected[h]!));
+        });
+      }
+    });
 
   it('rejects a head count that is not a positive integer', () => {
     expect(() => alibiSlopes(0)).toThrow(/heads = 0/);
@@ -92,7 +59,7 @@ describe('alibiSlopes', () => {
 
 describe('AlibiEncoding', () => {
   it('causal: the bias is slope·(key − query) at random fractional positions with a cache offset', () => {
-    const rand = random(7);
+    const rand = mulberry32(7);
     const heads = 6;
     const queryIds = [
       Array.from({ length: 5 }, () => 40 + 30 * rand()),
@@ -103,7 +70,6 @@ describe('AlibiEncoding', () => {
       Array.from({ length: 9 }, () => 200 * rand()),
     ];
     const alibi = new AlibiEncoding({ variant: 'causal' });
-    const before = tf.memory().numTensors;
     const bias = biasFor(alibi, queryIds, keyIds, heads, true);
     const slopes = alibiSlopes(heads);
     for (let b = 0; b < 2; b++)
@@ -121,34 +87,26 @@ describe('AlibiEncoding', () => {
       4,
     );
     alibi.dispose();
-    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('the bias does not depend on the head dimension (not scaled by 1/√D)', () => {
     const alibi = new AlibiEncoding({ variant: 'causal' });
-    const ctx = context([[0, 1, 2]], [[0, 1, 2]], 4, true);
-    const small = alibi.scoreBias(
-      tf.zeros([1, 4, 3, 2]) as tf.Tensor4D,
-      tf.zeros([1, 4, 3, 2]) as tf.Tensor4D,
-      ctx,
-    );
-    const large = alibi.scoreBias(
-      tf.zeros([1, 4, 3, 64]) as tf.Tensor4D,
-      tf.zeros([1, 4, 3, 64]) as tf.Tensor4D,
-      ctx,
-    );
-    expect(small.arraySync()).toEqual(large.arraySync());
-    tf.dispose([small, large]);
-    disposeContext(ctx);
+    const ctx = attentionContext({ queries: [[0, 1, 2]], heads: 4, causal: true });
+    const biasAt = (headDim: number) =>
+      tf.tidy(() => {
+        const q = tf.zeros([1, 4, 3, headDim]) as tf.Tensor4D;
+        return alibi.scoreBias(q, q, ctx).arraySync();
+      });
+    expect(biasAt(2)).toEqual(biasAt(64));
+    disposeAttentionContext(ctx);
     alibi.dispose();
   });
 
   it('symmetric: −slope·|key − query|, symmetric in query and key, never positive', () => {
-    const rand = random(11);
+    const rand = mulberry32(11);
     const heads = 5;
     const ids = [Array.from({ length: 7 }, () => 50 * rand())];
     const alibi = new AlibiEncoding({ variant: 'symmetric' });
-    const before = tf.memory().numTensors;
     const bias = biasFor(alibi, ids, ids, heads, false);
     const slopes = alibiSlopes(heads);
     for (let h = 0; h < heads; h++)
@@ -162,19 +120,6 @@ describe('AlibiEncoding', () => {
           );
         }
     alibi.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-  });
-
-  it('keeps one slope tensor between calls, even inside tf.tidy as attention calls it, and frees it in dispose', () => {
-    const alibi = new AlibiEncoding({ variant: 'causal' });
-    const before = tf.memory().numTensors;
-    tf.tidy(() => biasFor(alibi, [[0, 1]], [[0, 1]], 4, true));
-    expect(tf.memory().numTensors).toBe(before + 1);
-    const again = tf.tidy(() => biasFor(alibi, [[0, 1]], [[0, 1]], 4, true));
-    expect(again[0]![3]![0]![1]).toBeCloseTo(alibiSlopes(4)[3]!, 6);
-    expect(tf.memory().numTensors).toBe(before + 1);
-    alibi.dispose();
-    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('refuses the causal variant on non-causal attention', () => {

@@ -9,7 +9,7 @@ import type {
   AttentionKind,
   PositionEncoding,
 } from '../encoding/position-encoding.js';
-import type { EncodingDefinition } from '../encoding/registry.js';
+import { supportedAttention, type EncodingDefinition } from '../encoding/registry.js';
 import { relativeDistances, require1D } from '../positions/positions.js';
 
 /**
@@ -71,11 +71,14 @@ export type AlibiConfig = ConfigOf<typeof alibiSchema>;
 
 export class AlibiEncoding implements PositionEncoding {
   readonly name = 'alibi';
-  readonly supports: readonly AttentionKind[] = ['softmax'];
   /** Slopes of the last head count seen, kept between calls. */
   private slopes: tf.Tensor1D | undefined;
 
   constructor(readonly config: AlibiConfig) {}
+
+  get supports(): readonly AttentionKind[] {
+    return supportedAttention(alibiDefinition, this.config);
+  }
 
   /**
    * Added after q·kᵀ/√D without scaling: fairseq's attention scales q before the product and
@@ -112,7 +115,8 @@ export const alibiDefinition: EncodingDefinition<typeof alibiSchema> = {
   description: 'Attention with linear biases: a per-head linear penalty on query–key distance',
   paper: 'Press et al. 2022, arXiv 2108.12409',
   package: '@posenc/core',
-  supports: ['softmax'],
   schema: alibiSchema,
+  supports: ['softmax'],
+  positions: { kinds: ['1d'], fractional: true },
   create: (config) => new AlibiEncoding(config),
 };

@@ -1,44 +1,21 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
-import type { AttentionContext, EncodingBuildSpec } from '../encoding/position-encoding.js';
 import { createEncoding } from '../encoding/registry.js';
-import { disposePositions, positionsFromIds } from '../positions/positions.js';
-import './index.js';
 import {
-  distanceTableName,
-  KeyQueryRelativeEncoding,
-  type KeyQueryMode,
-} from './key-query-relative.js';
+  attentionContext,
+  disposeAttentionContext,
+  onCpuWithoutLeaks,
+  testBuildSpec,
+} from '../testing/index.js';
+import './index.js';
+import { KeyQueryRelativeEncoding, type KeyQueryMode } from './key-query-relative.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
+onCpuWithoutLeaks();
 
-const spec: EncodingBuildSpec = {
-  layers: 2,
-  heads: 2,
-  headDim: 4,
-  modelDim: 8,
-  maxPositions: 6,
-  seed: 13,
-};
+const spec = testBuildSpec({ layers: 2, heads: 2, headDim: 4, maxPositions: 6, seed: 13 });
 
-function context(queryIds: number[][], keyIds: number[][], layer = 1): AttentionContext {
-  return {
-    queryPositions: positionsFromIds(queryIds),
-    keyPositions: positionsFromIds(keyIds),
-    heads: spec.heads,
-    headDim: spec.headDim,
-    causal: false,
-    layer,
-    kind: 'softmax',
-    training: false,
-  };
-}
-
-function disposeContext(ctx: AttentionContext): void {
-  disposePositions(ctx.queryPositions);
-  disposePositions(ctx.keyPositions);
+function context(queries: number[][], keys: number[][], layer = 1) {
+  return attentionContext({ queries, keys, layer, heads: spec.heads, headDim: spec.headDim });
 }
 
 const dot = (a: number[], b: number[]) => a.reduce((s, x, d) => s + x * b[d]!, 0);
@@ -71,7 +48,7 @@ function biasOf(
   const bias = encoding.scoreBias(q, k, ctx);
   const values = bias.arraySync();
   bias.dispose();
-  disposeContext(ctx);
+  disposeAttentionContext(ctx);
   return values;
 }
 
@@ -80,14 +57,12 @@ describe('KeyQueryRelativeEncoding', () => {
     it(`scoreBias equals (q_i·p_ij${mode === 'key_query' ? ' + k_j·p_ij' : ''})/√D written out (mode ${mode})`, () => {
       const encoding = new KeyQueryRelativeEncoding({ mode });
       encoding.build(spec);
-      const distanceTable = encoding.parameters()[distanceTableName(1)]!;
+      const distanceTable = encoding.parameters()['layers.1.attn.distance_embedding']!;
       expect(distanceTable.shape).toEqual([2 * spec.maxPositions - 1, spec.headDim]);
       const table = distanceTable.arraySync() as number[][];
       const q = tf.randomNormal([2, 2, 3, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
       const k = tf.randomNormal([2, 2, 5, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
-      const before = tf.memory().numTensors;
       const values = biasOf(encoding, q, k, queryIds, keyIds);
-      expect(tf.memory().numTensors).toBe(before);
       const [qs, ks] = [q.arraySync(), k.arraySync()];
       for (let b = 0; b < 2; b++)
         for (let h = 0; h < 2; h++)
@@ -121,10 +96,9 @@ describe('KeyQueryRelativeEncoding', () => {
   it('gives the layer table a gradient at the rows in use', () => {
     const encoding = new KeyQueryRelativeEncoding({ mode: 'key_query' });
     encoding.build(spec);
-    const table = encoding.parameters()[distanceTableName(1)]!;
+    const table = encoding.parameters()['layers.1.attn.distance_embedding']!;
     const q = tf.randomNormal([1, 2, 2, 4], 0, 1, 'float32', 5) as tf.Tensor4D;
     const ctx = context([[0, 1]], [[0, 1]]);
-    const before = tf.memory().numTensors;
     const { value, grads } = tf.variableGrads(
       () => tf.sum(tf.square(encoding.scoreBias(q, q, ctx))) as tf.Scalar,
       [table],
@@ -137,14 +111,12 @@ describe('KeyQueryRelativeEncoding', () => {
       r >= 4 && r <= 6 ? expect(norm).toBeGreaterThan(0) : expect(norm).toBe(0),
     );
     tf.dispose([value, ...Object.values(grads)]);
-    expect(tf.memory().numTensors).toBe(before);
     q.dispose();
-    disposeContext(ctx);
+    disposeAttentionContext(ctx);
     encoding.dispose();
   });
 
   it('names one table per layer and frees them; explains a missing build and a bad mode', () => {
-    const before = tf.memory().numTensors;
     const encoding = createEncoding({ name: 'relative_key_query' }) as KeyQueryRelativeEncoding;
     const q = tf.zeros([1, 2, 1, 4]) as tf.Tensor4D;
     const ctx = context([[0]], [[0]]);
@@ -156,8 +128,7 @@ describe('KeyQueryRelativeEncoding', () => {
     ]);
     encoding.dispose();
     tf.dispose(q);
-    disposeContext(ctx);
-    expect(tf.memory().numTensors).toBe(before);
+    disposeAttentionContext(ctx);
     expect(() => createEncoding({ name: 'relative_key_query', mode: 'query' })).toThrow(
       /field 'mode' = "query" is not allowed; expected one of "key_query", "key"/,
     );

@@ -11,7 +11,8 @@ import type {
   EncodingBuildSpec,
   PositionEncoding,
 } from '../encoding/position-encoding.js';
-import type { EncodingDefinition } from '../encoding/registry.js';
+import { supportedAttention, type EncodingDefinition } from '../encoding/registry.js';
+import { layerScopes, scopedName } from '../encoding/parameter-scopes.js';
 import { normalParameter } from '../nn/init.js';
 import { relativeDistances, require1D, type SequencePositions } from '../positions/positions.js';
 import { relativeLogits } from './shaw-relative.js';
@@ -69,39 +70,41 @@ export const keyQueryRelativeSchema = {
 
 export type KeyQueryRelativeConfig = ConfigOf<typeof keyQueryRelativeSchema>;
 
-export function distanceTableName(layer: number): string {
-  return `layers.${layer}.attn.distance_embedding`;
-}
+/** Leaf name of each layer's distance table under its attention scope. */
+export const DISTANCE_TABLE_LEAF = 'distance_embedding';
 
 export class KeyQueryRelativeEncoding implements PositionEncoding {
   readonly name = 'relative_key_query';
-  readonly supports: readonly AttentionKind[] = ['softmax'];
   private tables: tf.Variable[] = [];
+  private tableNames: string[] = [];
   private maxPositions = 0;
 
   constructor(readonly config: KeyQueryRelativeConfig) {}
+
+  get supports(): readonly AttentionKind[] {
+    return supportedAttention(keyQueryRelativeDefinition, this.config);
+  }
 
   /** Per-layer tables `[2·maxPositions − 1, headDim]`, std 0.02 (BERT's initializer_range). */
   build(spec: EncodingBuildSpec): void {
     this.dispose();
     this.maxPositions = spec.maxPositions;
-    this.tables = Array.from({ length: spec.layers }, (_, l) =>
-      normalParameter(
-        [2 * spec.maxPositions - 1, spec.headDim],
-        0.02,
-        spec.seed,
-        distanceTableName(l),
-      ),
+    this.tableNames = layerScopes(spec.scopes, spec.layers).map((scope) =>
+      scopedName(scope, DISTANCE_TABLE_LEAF),
+    );
+    this.tables = this.tableNames.map((name) =>
+      normalParameter([2 * spec.maxPositions - 1, spec.headDim], 0.02, spec.seed, name),
     );
   }
 
   parameters(): Record<string, tf.Variable> {
-    return Object.fromEntries(this.tables.map((table, l) => [distanceTableName(l), table]));
+    return Object.fromEntries(this.tables.map((table, l) => [this.tableNames[l]!, table]));
   }
 
   dispose(): void {
     tf.dispose(this.tables);
     this.tables = [];
+    this.tableNames = [];
   }
 
   scoreBias(q: tf.Tensor4D, k: tf.Tensor4D, ctx: AttentionContext): tf.Tensor4D {
@@ -132,7 +135,8 @@ export const keyQueryRelativeDefinition: EncodingDefinition<typeof keyQueryRelat
     'Relative position embeddings interacting with queries and keys (HF BERT relative_key_query)',
   paper: 'Huang et al. 2020, arXiv 2009.13658',
   package: '@posenc/core',
-  supports: ['softmax'],
   schema: keyQueryRelativeSchema,
+  supports: ['softmax'],
+  positions: { kinds: ['1d'], fractional: true },
   create: (config) => new KeyQueryRelativeEncoding(config),
 };

@@ -1,25 +1,20 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
-import type { EncodingBuildSpec } from '../encoding/position-encoding.js';
 import { disposePositions, positionsFromIds } from '../positions/positions.js';
+import {
+  checkGradientsByFiniteDifferences,
+  onCpuWithoutLeaks,
+  testBuildSpec,
+} from '../testing/index.js';
 import {
   LearnedAbsoluteEncoding,
   lookupPositionTable,
   POSITION_TABLE_NAME,
 } from './learned-absolute.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
+onCpuWithoutLeaks();
 
-const spec: EncodingBuildSpec = {
-  layers: 2,
-  heads: 2,
-  headDim: 2,
-  modelDim: 4,
-  maxPositions: 10,
-  seed: 3,
-};
+const spec = testBuildSpec({ layers: 2, heads: 2, headDim: 2, maxPositions: 10, seed: 3 });
 
 /** Table rows i·10 + j, so every row is recognisable. */
 function countingTable(rows: number, dim: number): tf.Tensor2D {
@@ -35,7 +30,6 @@ describe('lookupPositionTable', () => {
       [0, 4, 2],
       [1, 1, 3],
     ]);
-    const before = tf.memory().numTensors;
     for (const interpolate of ['linear', 'none'] as const) {
       const rows = lookupPositionTable(table, ids, interpolate);
       expect(rows.arraySync()).toEqual([
@@ -52,14 +46,13 @@ describe('lookupPositionTable', () => {
       ]);
       rows.dispose();
     }
-    expect(tf.memory().numTensors).toBe(before);
     tf.dispose([table, ids]);
   });
 
   it('interpolates linearly between neighbouring rows and clamps at the ends', () => {
     const table = countingTable(5, 2);
     const ids = tf.tensor2d([[2.25, 0.5, -3, 4.5, 3.999]]);
-    const rows = lookupPositionTable(table, ids, 'linear').arraySync()[0]!;
+    const rows = tf.tidy(() => lookupPositionTable(table, ids, 'linear').arraySync()[0]!);
     const expected = [
       [22.5, 23.5],
       [5, 6],
@@ -78,61 +71,44 @@ describe('lookupPositionTable', () => {
       [2, 7],
     ]);
     const fractional = tf.tensor2d([[0, 1.5]]);
-    const before = tf.memory().numTensors;
     expect(() => lookupPositionTable(table, outside, 'none')).toThrow(
       /position 7 \(batch 1, token 1\) is outside the table of 5 positions \(0…4\)/,
     );
     expect(() => lookupPositionTable(table, fractional, 'none')).toThrow(
       /position 1.5 \(batch 0, token 1\) is not an integer/,
     );
-    expect(tf.memory().numTensors).toBe(before);
     tf.dispose([table, outside, fractional]);
   });
 
   it('passes gradients to the table rows, matching finite differences', () => {
-    const table = tf.tensor2d([
-      [0.3, -0.2],
-      [0.5, 0.1],
-      [-0.4, 0.7],
-    ]);
+    const table = tf.tidy(() =>
+      tf.variable(
+        tf.tensor2d([
+          [0.3, -0.2],
+          [0.5, 0.1],
+          [-0.4, 0.7],
+        ]),
+      ),
+    );
     const ids = tf.tensor2d([[0.25, 1.5, 2, 2.8]]);
-    const weights = tf.tensor3d([
-      [
-        [1, 2],
-        [-1, 0.5],
-        [3, -2],
-        [0.7, 1.1],
-      ],
-    ]);
-    const loss = (t: tf.Tensor2D) =>
-      tf.sum(tf.mul(tf.square(lookupPositionTable(t, ids, 'linear')), weights));
-    const before = tf.memory().numTensors;
-    const gradient = tf.grad((t: tf.Tensor) => loss(t as tf.Tensor2D))(table);
-    const analytic = gradient.arraySync() as number[][];
-    gradient.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-    const base = table.arraySync();
-    const epsilon = 1e-3;
-    for (let r = 0; r < 3; r++)
-      for (let c = 0; c < 2; c++) {
-        const at = (delta: number) => {
-          const shifted = base.map((row, i) =>
-            row.map((v, j) => (i === r && j === c ? v + delta : v)),
-          );
-          return tf.tidy(() => loss(tf.tensor2d(shifted)).dataSync()[0]!);
-        };
-        const numeric = (at(epsilon) - at(-epsilon)) / (2 * epsilon);
-        expect(analytic[r]![c]).toBeCloseTo(numeric, 2);
-      }
+    const lookup = () => [tf.square(lookupPositionTable(table, ids, 'linear'))];
+    checkGradientsByFiniteDifferences(lookup, { table }, { seed: 1, sampledEntries: 6 });
     // Row 0 only feeds position 0.25, so its gradient is nonzero; every row is reached.
-    analytic.forEach((row) => expect(Math.abs(row[0]!) + Math.abs(row[1]!)).toBeGreaterThan(0));
-    tf.dispose([table, ids, weights]);
+    const gradient = tf.tidy(
+      () =>
+        tf
+          .grad((t: tf.Tensor) => tf.sum(lookupPositionTable(t as tf.Tensor2D, ids, 'linear')))(
+            table,
+          )
+          .arraySync() as number[][],
+    );
+    gradient.forEach((row) => expect(Math.abs(row[0]!) + Math.abs(row[1]!)).toBeGreaterThan(0));
+    tf.dispose([table, ids]);
   });
 });
 
 describe('LearnedAbsoluteEncoding', () => {
   it('builds a seeded [maxPositions, modelDim] table named embed.position_table', () => {
-    const before = tf.memory().numTensors;
     const a = new LearnedAbsoluteEncoding({ interpolate: 'linear' });
     const b = new LearnedAbsoluteEncoding({ interpolate: 'linear' });
     a.build(spec);
@@ -147,7 +123,6 @@ describe('LearnedAbsoluteEncoding', () => {
     a.dispose();
     b.dispose();
     expect(a.parameters()).toEqual({});
-    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('adds the looked-up rows to the embeddings and gives the table a gradient', () => {
@@ -156,7 +131,6 @@ describe('LearnedAbsoluteEncoding', () => {
     const table = encoding.parameters()[POSITION_TABLE_NAME]!;
     const x = tf.ones([2, 3, 4]) as tf.Tensor3D;
     const positions = positionsFromIds([[0, 3, 9]]);
-    const before = tf.memory().numTensors;
     const out = encoding.embed(x, positions);
     const rows = table.arraySync() as number[][];
     out
@@ -175,7 +149,6 @@ describe('LearnedAbsoluteEncoding', () => {
     // Each position appears once in each of the 2 batch rows.
     gradient.forEach((row, p) => row.forEach((g) => expect(g).toBe([0, 3, 9].includes(p) ? 2 : 0)));
     tf.dispose([value, ...Object.values(grads)]);
-    expect(tf.memory().numTensors).toBe(before);
     tf.dispose(x);
     disposePositions(positions);
     encoding.dispose();

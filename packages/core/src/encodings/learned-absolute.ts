@@ -10,11 +10,15 @@ import type {
   EncodingBuildSpec,
   PositionEncoding,
 } from '../encoding/position-encoding.js';
-import type { EncodingDefinition } from '../encoding/registry.js';
+import { supportedAttention, type EncodingDefinition } from '../encoding/registry.js';
+import { MODEL_PARAMETER_SCOPES, scopedName } from '../encoding/parameter-scopes.js';
 import { normalParameter } from '../nn/init.js';
 import { require1D, type Positions } from '../positions/positions.js';
 
-export const POSITION_TABLE_NAME = 'embed.position_table';
+/** The table's leaf name under the build spec's `embed` scope. */
+export const POSITION_TABLE_LEAF = 'position_table';
+/** The table's name in core's models: `embed.position_table`. */
+export const POSITION_TABLE_NAME = scopedName(MODEL_PARAMETER_SCOPES.embed, POSITION_TABLE_LEAF);
 
 export type TableInterpolation = 'linear' | 'none';
 
@@ -75,24 +79,29 @@ export type LearnedConfig = ConfigOf<typeof learnedSchema>;
 
 export class LearnedAbsoluteEncoding implements PositionEncoding {
   readonly name = 'learned';
-  readonly supports: readonly AttentionKind[] = ['softmax', 'linear'];
   private table: tf.Variable<tf.Rank.R2> | undefined;
+  private tableName = '';
 
   constructor(readonly config: LearnedConfig) {}
+
+  get supports(): readonly AttentionKind[] {
+    return supportedAttention(learnedDefinition, this.config);
+  }
 
   /** Creates the `[maxPositions, modelDim]` table; std 0.02 as BERT's `initializer_range`. */
   build(spec: EncodingBuildSpec): void {
     this.table?.dispose();
+    this.tableName = scopedName(spec.scopes.embed, POSITION_TABLE_LEAF);
     this.table = normalParameter(
       [spec.maxPositions, spec.modelDim],
       0.02,
       spec.seed,
-      POSITION_TABLE_NAME,
+      this.tableName,
     ) as tf.Variable<tf.Rank.R2>;
   }
 
   parameters(): Record<string, tf.Variable> {
-    return this.table ? { [POSITION_TABLE_NAME]: this.table } : {};
+    return this.table ? { [this.tableName]: this.table } : {};
   }
 
   dispose(): void {
@@ -124,7 +133,8 @@ export const learnedDefinition: EncodingDefinition<typeof learnedSchema> = {
     'Learned absolute position table added to the token embeddings, interpolated at fractional positions',
   paper: 'Gehring et al. 2017, arXiv 1705.03122',
   package: '@posenc/core',
-  supports: ['softmax', 'linear'],
   schema: learnedSchema,
+  supports: ['softmax', 'linear'],
+  positions: (config) => ({ kinds: ['1d'], fractional: config.interpolate === 'linear' }),
   create: (config) => new LearnedAbsoluteEncoding(config),
 };

@@ -3,16 +3,23 @@
  * mask (Haviv et al. 2022; Kazemnejad et al. 2023), so this is the baseline every method is
  * compared with.
  */
-import type { Schema } from '../config/schema.js';
+import type { ConfigOf, Schema } from '../config/schema.js';
 import type { AttentionKind, PositionEncoding } from '../encoding/position-encoding.js';
-import type { EncodingDefinition } from '../encoding/registry.js';
+import { supportedAttention, type EncodingDefinition } from '../encoding/registry.js';
 
 export const noneSchema = {} as const satisfies Schema;
+
+export type NoneConfig = ConfigOf<typeof noneSchema>;
 
 /** Defines no hooks, so attention runs exactly as without an encoding. */
 export class NoPositionEncoding implements PositionEncoding {
   readonly name = 'none';
-  readonly supports: readonly AttentionKind[] = ['softmax', 'linear'];
+
+  constructor(readonly config: NoneConfig = {}) {}
+
+  get supports(): readonly AttentionKind[] {
+    return supportedAttention(noneDefinition, this.config);
+  }
 }
 
 export const noneDefinition: EncodingDefinition<typeof noneSchema> = {
@@ -21,7 +28,8 @@ export const noneDefinition: EncodingDefinition<typeof noneSchema> = {
     'No positional encoding (NoPE): attention sees positions only through the causal mask',
   paper: 'Kazemnejad et al. 2023, arXiv 2305.19466',
   package: '@posenc/core',
-  supports: ['softmax', 'linear'],
   schema: noneSchema,
-  create: () => new NoPositionEncoding(),
+  supports: ['softmax', 'linear'],
+  positions: { kinds: ['1d', '2d'], fractional: true },
+  create: (config) => new NoPositionEncoding(config),
 };

@@ -1,41 +1,22 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
-import type { AttentionContext, EncodingBuildSpec } from '../encoding/position-encoding.js';
 import { createEncoding } from '../encoding/registry.js';
-import { disposePositions, positionsFromIds } from '../positions/positions.js';
+import {
+  attentionContext,
+  disposeAttentionContext,
+  onCpuWithoutLeaks,
+  testBuildSpec,
+} from '../testing/index.js';
 import './index.js';
-import { ShawRelativeEncoding, shawTableName, type ShawConfig } from './shaw-relative.js';
+import { ShawRelativeEncoding, type ShawConfig } from './shaw-relative.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
+onCpuWithoutLeaks();
 
-const spec: EncodingBuildSpec = {
-  layers: 2,
-  heads: 2,
-  headDim: 4,
-  modelDim: 8,
-  maxPositions: 32,
-  seed: 9,
-};
+const spec = testBuildSpec({ layers: 2, heads: 2, headDim: 4, maxPositions: 32, seed: 9 });
 const defaults: ShawConfig = { clip: 3, keys: true, values: true, perHead: false };
 
-function context(queryIds: number[][], keyIds: number[][], layer = 1): AttentionContext {
-  return {
-    queryPositions: positionsFromIds(queryIds),
-    keyPositions: positionsFromIds(keyIds),
-    heads: spec.heads,
-    headDim: spec.headDim,
-    causal: false,
-    layer,
-    kind: 'softmax',
-    training: false,
-  };
-}
-
-function disposeContext(ctx: AttentionContext): void {
-  disposePositions(ctx.queryPositions);
-  disposePositions(ctx.keyPositions);
+function context(queries: number[][], keys: number[][], layer = 1) {
+  return attentionContext({ queries, keys, layer, heads: spec.heads, headDim: spec.headDim });
 }
 
 /** Row of a^K / a^V for an integer distance j − i: clip(j − i, k) + k (Shaw et al. §3.2). */
@@ -64,17 +45,15 @@ describe('ShawRelativeEncoding', () => {
     it(`scoreBias equals Σ_d q_i·a^K_ij/√D written out, with clipping (perHead ${perHead})`, () => {
       const shaw = new ShawRelativeEncoding({ ...defaults, perHead });
       shaw.build(spec);
-      const relK = shaw.parameters()[shawTableName(1, 'rel_k')]!;
+      const relK = shaw.parameters()['layers.1.attn.rel_k']!;
       expect(relK.shape).toEqual(perHead ? [2, 7, 4] : [7, 4]);
       const table = relK.arraySync() as number[][] | number[][][];
       const q = tf.randomNormal([2, 2, 3, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
       const k = tf.randomNormal([2, 2, 5, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
       const ctx = context(queryIds, keyIds);
-      const before = tf.memory().numTensors;
       const bias = shaw.scoreBias!(q, k, ctx);
       const values = bias.arraySync();
       bias.dispose();
-      expect(tf.memory().numTensors).toBe(before);
       const qs = q.arraySync();
       for (let b = 0; b < 2; b++)
         for (let h = 0; h < 2; h++)
@@ -85,24 +64,22 @@ describe('ShawRelativeEncoding', () => {
               expect(values[b]![h]![i]![j]).toBeCloseTo(expected, 5);
             }
       tf.dispose([q, k]);
-      disposeContext(ctx);
+      disposeAttentionContext(ctx);
       shaw.dispose();
     });
 
     it(`valueBias equals Σ_j α_ij a^V_ij written out (perHead ${perHead})`, () => {
       const shaw = new ShawRelativeEncoding({ ...defaults, perHead });
       shaw.build(spec);
-      const table = shaw.parameters()[shawTableName(1, 'rel_v')]!.arraySync() as
+      const table = shaw.parameters()['layers.1.attn.rel_v']!.arraySync() as
         number[][] | number[][][];
       const probs = tf.tidy(() =>
         tf.softmax(tf.randomNormal([2, 2, 3, 5], 0, 1, 'float32', 3)),
       ) as tf.Tensor4D;
       const ctx = context(queryIds, keyIds);
-      const before = tf.memory().numTensors;
       const out = shaw.valueBias!(probs, ctx);
       const values = out.arraySync();
       out.dispose();
-      expect(tf.memory().numTensors).toBe(before);
       const alpha = probs.arraySync();
       for (let b = 0; b < 2; b++)
         for (let h = 0; h < 2; h++)
@@ -116,7 +93,7 @@ describe('ShawRelativeEncoding', () => {
               expect(values[b]![h]![i]![d]).toBeCloseTo(expected, 6);
             }
       probs.dispose();
-      disposeContext(ctx);
+      disposeAttentionContext(ctx);
       shaw.dispose();
     });
   }
@@ -138,7 +115,7 @@ describe('ShawRelativeEncoding', () => {
       const outputs = shaw.valueBias!(probs, ctx);
       const result = [scores.arraySync(), outputs.arraySync()];
       tf.dispose([scores, outputs]);
-      disposeContext(ctx);
+      disposeAttentionContext(ctx);
       return result;
     };
     expect(run(1000)).toEqual(run(0));
@@ -149,7 +126,7 @@ describe('ShawRelativeEncoding', () => {
   it('shares positions of batch size 1 across the batch and rounds fractional distances half to even', () => {
     const shaw = new ShawRelativeEncoding({ ...defaults, values: false });
     shaw.build(spec);
-    const table = shaw.parameters()[shawTableName(0, 'rel_k')]!.arraySync() as number[][];
+    const table = shaw.parameters()['layers.0.attn.rel_k']!.arraySync() as number[][];
     const q = tf.ones([2, 2, 1, 4]) as tf.Tensor4D;
     // Distances 1.5 → 2, 2.5 → 2, −0.4 → 0, −2.6 → −3.
     const ctx = context([[0]], [[1.5, 2.5, -0.4, -2.6]], 0);
@@ -161,7 +138,7 @@ describe('ShawRelativeEncoding', () => {
     });
     expect(shaw.valueBias).toBeUndefined();
     tf.dispose([q, bias]);
-    disposeContext(ctx);
+    disposeAttentionContext(ctx);
     shaw.dispose();
   });
 
@@ -169,11 +146,10 @@ describe('ShawRelativeEncoding', () => {
     const shaw = new ShawRelativeEncoding({ ...defaults, clip: 4 });
     shaw.build(spec);
     const params = shaw.parameters();
-    const relK = params[shawTableName(0, 'rel_k')]!;
-    const relV = params[shawTableName(0, 'rel_v')]!;
+    const relK = params['layers.0.attn.rel_k']!;
+    const relV = params['layers.0.attn.rel_v']!;
     const q = tf.randomNormal([1, 2, 2, 4], 0, 1, 'float32', 7) as tf.Tensor4D;
     const ctx = context([[0, 1]], [[0, 1]], 0);
-    const before = tf.memory().numTensors;
     const { value, grads } = tf.variableGrads(() => {
       const probs = tf.softmax(shaw.scoreBias!(q, q, ctx)) as tf.Tensor4D;
       return tf.sum(tf.square(shaw.valueBias!(probs, ctx))) as tf.Scalar;
@@ -188,14 +164,12 @@ describe('ShawRelativeEncoding', () => {
       );
     }
     tf.dispose([value, ...Object.values(grads)]);
-    expect(tf.memory().numTensors).toBe(before);
     q.dispose();
-    disposeContext(ctx);
+    disposeAttentionContext(ctx);
     shaw.dispose();
   });
 
   it('names per-layer tables, and frees them in dispose', () => {
-    const before = tf.memory().numTensors;
     const shaw = createEncoding({ name: 'shaw', clip: 2 }) as ShawRelativeEncoding;
     shaw.build(spec);
     const params = shaw.parameters();
@@ -207,7 +181,6 @@ describe('ShawRelativeEncoding', () => {
     ]);
     expect(params['layers.1.attn.rel_v']!.shape).toEqual([5, 4]);
     shaw.dispose();
-    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rejects a config that adds nothing, an unbuilt encoding and a missing layer', () => {
@@ -224,7 +197,7 @@ describe('ShawRelativeEncoding', () => {
     shaw.build(spec);
     expect(() => shaw.scoreBias!(q, q, ctx)).toThrow(/layer 2 has no tables; built for 2 layers/);
     tf.dispose(q);
-    disposeContext(ctx);
+    disposeAttentionContext(ctx);
     shaw.dispose();
   });
 });

@@ -11,7 +11,8 @@ import type {
   EncodingBuildSpec,
   PositionEncoding,
 } from '../encoding/position-encoding.js';
-import type { EncodingDefinition } from '../encoding/registry.js';
+import { supportedAttention, type EncodingDefinition } from '../encoding/registry.js';
+import { layerScopes, scopedName } from '../encoding/parameter-scopes.js';
 import { normalParameter } from '../nn/init.js';
 import { relativeDistances, require1D, type SequencePositions } from '../positions/positions.js';
 
@@ -153,19 +154,16 @@ export const shawSchema = {
 
 export type ShawConfig = ConfigOf<typeof shawSchema>;
 
-export function shawTableName(layer: number, which: 'rel_k' | 'rel_v'): string {
-  return `layers.${layer}.attn.${which}`;
-}
-
 export class ShawRelativeEncoding implements PositionEncoding {
   readonly name = 'shaw';
-  readonly supports: readonly AttentionKind[] = ['softmax'];
   /** Present only when `keys` is on, so attention skips a zero bias. */
   readonly scoreBias?: (q: tf.Tensor4D, k: tf.Tensor4D, ctx: AttentionContext) => tf.Tensor4D;
   /** Present only when `values` is on. */
   readonly valueBias?: (probs: tf.Tensor4D, ctx: AttentionContext) => tf.Tensor4D;
   private keyTables: tf.Variable[] = [];
   private valueTables: tf.Variable[] = [];
+  /** Each layer's attention scope; its tables are `<scope>.rel_k` and `<scope>.rel_v`. */
+  private layerScopes: string[] = [];
 
   constructor(readonly config: ShawConfig) {
     if (!config.keys && !config.values)
@@ -192,14 +190,19 @@ export class ShawRelativeEncoding implements PositionEncoding {
       };
   }
 
+  get supports(): readonly AttentionKind[] {
+    return supportedAttention(shawDefinition, this.config);
+  }
+
   /** Per-layer tables `[2k+1, D]` (or `[H, 2k+1, D]` per head), std 0.02. */
   build(spec: EncodingBuildSpec): void {
     this.dispose();
     const labels = 2 * this.config.clip + 1;
     const shape = this.config.perHead ? [spec.heads, labels, spec.headDim] : [labels, spec.headDim];
-    const create = (which: 'rel_k' | 'rel_v') =>
-      Array.from({ length: spec.layers }, (_, l) =>
-        normalParameter(shape, 0.02, spec.seed, shawTableName(l, which)),
+    this.layerScopes = layerScopes(spec.scopes, spec.layers);
+    const create = (leaf: 'rel_k' | 'rel_v') =>
+      this.layerScopes.map((scope) =>
+        normalParameter(shape, 0.02, spec.seed, scopedName(scope, leaf)),
       );
     if (this.config.keys) this.keyTables = create('rel_k');
     if (this.config.values) this.valueTables = create('rel_v');
@@ -207,8 +210,10 @@ export class ShawRelativeEncoding implements PositionEncoding {
 
   parameters(): Record<string, tf.Variable> {
     const out: Record<string, tf.Variable> = {};
-    this.keyTables.forEach((table, l) => (out[shawTableName(l, 'rel_k')] = table));
-    this.valueTables.forEach((table, l) => (out[shawTableName(l, 'rel_v')] = table));
+    const add = (tables: tf.Variable[], leaf: string) =>
+      tables.forEach((table, l) => (out[scopedName(this.layerScopes[l]!, leaf)] = table));
+    add(this.keyTables, 'rel_k');
+    add(this.valueTables, 'rel_v');
     return out;
   }
 
@@ -216,6 +221,7 @@ export class ShawRelativeEncoding implements PositionEncoding {
     tf.dispose([...this.keyTables, ...this.valueTables]);
     this.keyTables = [];
     this.valueTables = [];
+    this.layerScopes = [];
   }
 
   private labels(ctx: AttentionContext): tf.Tensor3D {
@@ -242,7 +248,8 @@ export const shawDefinition: EncodingDefinition<typeof shawSchema> = {
     'Relative position representations: learned key and value vectors for the clipped distance',
   paper: 'Shaw et al. 2018, arXiv 1803.02155',
   package: '@posenc/core',
-  supports: ['softmax'],
   schema: shawSchema,
+  supports: ['softmax'],
+  positions: { kinds: ['1d'], fractional: true },
   create: (config) => new ShawRelativeEncoding(config),
 };

@@ -1,23 +1,24 @@
-import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
-import { decodeToFloat32, readSafetensorsFile } from '../io/safetensors.js';
+import { decodeToFloat32 } from '../io/safetensors.js';
 import { disposePositions, positionsFromIds, sequencePositions } from '../positions/positions.js';
-import { goldenPath } from '../testing/golden.js';
+import {
+  goldenCaseFiles,
+  goldenEntry,
+  maxAbsDiff,
+  onCpuWithoutLeaks,
+  readGoldenCase,
+} from '../testing/index.js';
 import { sinusoidTable, SinusoidalEncoding } from './sinusoidal.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
+onCpuWithoutLeaks();
 
-interface GoldenCase {
-  file: string;
-  config: { num_embeddings: number; embedding_dim: number; padding_idx?: number };
+/** `get_embedding(num_embeddings, embedding_dim, padding_idx)` of fairseq, as each case states it. */
+interface FairseqTableConfig {
+  num_embeddings: number;
+  embedding_dim: number;
+  padding_idx?: number;
 }
-
-const sinusoidCases = (
-  JSON.parse(readFileSync(goldenPath('index.json'), 'utf8')) as { cases: GoldenCase[] }
-).cases.filter((c) => c.file.startsWith('sinusoid/'));
 
 /** Vaswani et al. §3.5 written out for one feature. */
 function vaswani(position: number, feature: number, dim: number): number {
@@ -26,37 +27,25 @@ function vaswani(position: number, feature: number, dim: number): number {
 }
 
 describe('sinusoidTable', () => {
-  it('finds the fairseq golden files', () => {
-    expect(sinusoidCases.map((c) => c.file).sort()).toEqual([
-      'sinusoid/fairseq_130x17.safetensors',
-      'sinusoid/fairseq_64x32.safetensors',
-    ]);
-  });
-
-  for (const { file, config } of sinusoidCases) {
+  for (const file of goldenCaseFiles('sinusoid'))
     it(`layout fairseq equals get_embedding: ${file}`, async () => {
-      const golden = await readSafetensorsFile(goldenPath(...file.split('/')));
-      const entry = golden.tensors.get('expected')!;
+      const golden = await readGoldenCase('sinusoid', file);
+      const config = golden.config as unknown as FairseqTableConfig;
       const { num_embeddings: rows, embedding_dim: dim, padding_idx: paddingIdx } = config;
+      const entry = goldenEntry(golden, 'expected');
       expect(entry.shape).toEqual([rows, dim]);
-      const expected = decodeToFloat32(entry);
       // Row p of get_embedding is position p; the padding row (if any) is zero.
       const positions = Array.from({ length: rows }, (_, p) => p);
       const actual = sinusoidTable(positions, dim, { layout: 'fairseq', paddingIdx });
-      let maxError = 0;
-      actual.forEach(
-        (value, i) => (maxError = Math.max(maxError, Math.abs(Math.fround(value) - expected[i]!))),
-      );
-      expect(maxError).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(actual.map(Math.fround), decodeToFloat32(entry))).toBeLessThanOrEqual(1e-5);
       if (dim % 2 === 1) for (let p = 0; p < rows; p++) expect(actual[p * dim + dim - 1]).toBe(0);
     });
-  }
 
   it('defaults to a table scaled like the token embeddings (0.02), so it does not swamp them', () => {
     const encoding = new SinusoidalEncoding({ layout: 'interleaved', base: 10000 });
     const x = tf.zeros([1, 3, 16]) as tf.Tensor3D;
     const positions = sequencePositions(1, 3);
-    const added = encoding.embed(x, positions).dataSync();
+    const added = tf.tidy(() => encoding.embed(x, positions).dataSync());
     const unit = sinusoidTable([0, 1, 2], 16, { layout: 'interleaved' });
     added.forEach((v, i) => expect(v).toBeCloseTo(unit[i]! * 0.02, 7));
     tf.dispose([x, positions.ids]);
@@ -117,7 +106,6 @@ describe('SinusoidalEncoding', () => {
       [0, 2.5, 1000.25],
       [7, 2.5, 3],
     ];
-    const before = tf.memory().numTensors;
     const x = tf.ones([2, 3, 6]) as tf.Tensor3D;
     const positions = positionsFromIds(ids);
     const out = encoding.embed(x, positions);
@@ -130,7 +118,6 @@ describe('SinusoidalEncoding', () => {
     );
     tf.dispose([x, out]);
     disposePositions(positions);
-    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('broadcasts one row of positions over the batch; paddingIdx numbers positions from paddingIdx + 1', () => {

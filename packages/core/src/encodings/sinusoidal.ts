@@ -7,7 +7,7 @@ import { tf } from '../engine/tf.js';
 import { EMBEDDING_INIT_STD } from '../nn/init.js';
 import type { ConfigOf, Schema } from '../config/schema.js';
 import type { AttentionKind, PositionEncoding } from '../encoding/position-encoding.js';
-import type { EncodingDefinition } from '../encoding/registry.js';
+import { supportedAttention, type EncodingDefinition } from '../encoding/registry.js';
 import { require1D, type Positions } from '../positions/positions.js';
 
 export type SinusoidLayout = 'interleaved' | 'fairseq';
@@ -109,9 +109,12 @@ export type SinusoidalConfig = ConfigOf<typeof sinusoidalSchema>;
 
 export class SinusoidalEncoding implements PositionEncoding {
   readonly name = 'sinusoidal';
-  readonly supports: readonly AttentionKind[] = ['softmax', 'linear'];
 
   constructor(readonly config: SinusoidalConfig) {}
+
+  get supports(): readonly AttentionKind[] {
+    return supportedAttention(sinusoidalDefinition, this.config);
+  }
 
   /** x + sinusoids of the position ids; `[B,N,C]`. */
   embed(x: tf.Tensor3D, positions: Positions): tf.Tensor3D {
@@ -179,7 +182,8 @@ export const sinusoidalDefinition: EncodingDefinition<typeof sinusoidalSchema> =
     'Fixed sinusoids added to the token embeddings at the explicit (possibly fractional) positions',
   paper: 'Vaswani et al. 2017, arXiv 1706.03762',
   package: '@posenc/core',
-  supports: ['softmax', 'linear'],
   schema: sinusoidalSchema,
+  supports: ['softmax', 'linear'],
+  positions: { kinds: ['1d'], fractional: true },
   create: (config) => new SinusoidalEncoding(config),
 };

@@ -11,7 +11,8 @@ import type {
   EncodingBuildSpec,
   PositionEncoding,
 } from '../encoding/position-encoding.js';
-import type { EncodingDefinition } from '../encoding/registry.js';
+import { supportedAttention, type EncodingDefinition } from '../encoding/registry.js';
+import { scopedName } from '../encoding/parameter-scopes.js';
 import { normalParameter } from '../nn/init.js';
 import { relativeDistances, require1D } from '../positions/positions.js';
 
@@ -124,11 +125,8 @@ export const t5Schema = {
 
 export type T5Config = ConfigOf<typeof t5Schema>;
 
-export const T5_SHARED_TABLE_NAME = 'attn.relative_attention_bias';
-
-export function t5LayerTableName(layer: number): string {
-  return `layers.${layer}.attn.relative_attention_bias`;
-}
+/** Leaf name of the bias tables: under the shared attention scope, or each layer's with `perLayer`. */
+export const T5_TABLE_LEAF = 'relative_attention_bias';
 
 /**
  * T5 adds this bias to logits it never scales by 1/√D (Mesh TensorFlow folds the scale into the
@@ -137,7 +135,6 @@ export function t5LayerTableName(layer: number): string {
  */
 export class T5RelativeBias implements PositionEncoding {
   readonly name = 't5';
-  readonly supports: readonly AttentionKind[] = ['softmax'];
   private tables: tf.Variable[] = [];
   private readonly tableNames: string[] = [];
   /** Bucket lookups by direction mode, built once. */
@@ -157,12 +154,19 @@ export class T5RelativeBias implements PositionEncoding {
     }
   }
 
+  get supports(): readonly AttentionKind[] {
+    return supportedAttention(t5Definition, this.config);
+  }
+
   /** Tables `[numBuckets, heads]`, std 0.02. */
   build(spec: EncodingBuildSpec): void {
     this.disposeTables();
+    const { scopes } = spec;
     const names = this.config.perLayer
-      ? Array.from({ length: spec.layers }, (_, l) => t5LayerTableName(l))
-      : [T5_SHARED_TABLE_NAME];
+      ? Array.from({ length: spec.layers }, (_, l) =>
+          scopedName(scopes.attention(l), T5_TABLE_LEAF),
+        )
+      : [scopedName(scopes.sharedAttention, T5_TABLE_LEAF)];
     for (const name of names) {
       this.tableNames.push(name);
       this.tables.push(
@@ -239,7 +243,8 @@ export const t5Definition: EncodingDefinition<typeof t5Schema> = {
     'T5 relative attention bias: a learned scalar per head and log-spaced distance bucket',
   paper: 'Raffel et al. 2020, arXiv 1910.10683',
   package: '@posenc/core',
-  supports: ['softmax'],
   schema: t5Schema,
+  supports: ['softmax'],
+  positions: { kinds: ['1d'], fractional: true },
   create: (config) => new T5RelativeBias(config),
 };

@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { goldenPath } from '../testing/golden.js';
+import { goldenCaseFiles, goldenPath } from '../testing/index.js';
 import {
   SAFETENSORS_DTYPES,
   SafetensorsError,
@@ -245,8 +245,8 @@ function expectGoldenContents(
 }
 
 describe('golden cases from the reference test suites', () => {
-  it('has cases to run', () => {
-    expect(goldenCases.length).toBeGreaterThan(0);
+  it('has a case for every file of the folder, and a file for every case', () => {
+    expect(goldenCaseFiles('safetensors')).toEqual(goldenCases.map((c) => c.file).sort());
   });
 
   for (const goldenCase of goldenCases) {
@@ -288,15 +288,23 @@ describe('golden vector files written by the Python reference', () => {
   const index = JSON.parse(readFileSync(goldenPath('index.json'), 'utf8')) as {
     cases: Array<{ file: string; tensors: Record<string, number[]> }>;
   };
+  // Every case folder beside the reader/writer cases of safetensors/, as the folder holds them.
+  const files = readdirSync(goldenPath())
+    .filter((f) => f !== 'safetensors' && statSync(goldenPath(f)).isDirectory())
+    .flatMap((folder) => goldenCaseFiles(folder).map((file) => `${folder}/${file}`));
 
-  it('reads every file in index.json with the listed tensor shapes', async () => {
-    expect(index.cases.length).toBeGreaterThan(0);
-    for (const { file, tensors } of index.cases) {
-      const contents = await readSafetensorsFile(goldenPath(file));
+  it('index.json lists exactly the case files present', () => {
+    expect(index.cases.map((c) => c.file).sort()).toEqual(files.sort());
+  });
+
+  it('reads every case file, each with its config and the tensor shapes index.json lists', async () => {
+    const listed = new Map(index.cases.map((c) => [c.file, c.tensors]));
+    for (const file of files) {
+      const contents = await readSafetensorsFile(goldenPath(...file.split('/')));
       const shapes = Object.fromEntries(
         [...contents.tensors].map(([name, entry]) => [name, entry.shape]),
       );
-      expect(shapes, file).toEqual(tensors);
+      expect(shapes, file).toEqual(listed.get(file));
       expect(contents.metadata?.['config'], file).toBeDefined();
       for (const entry of contents.tensors.values()) decodeToFloat32(entry);
     }

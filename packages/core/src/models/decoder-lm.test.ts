@@ -11,6 +11,7 @@ const tiny: DecoderLMConfig = { vocabSize: VOCAB, modelDim: 8, layers: 2, heads:
 function sinusoidEmbedding(): PositionEncoding {
   return {
     name: 'test-sinusoid',
+    config: {},
     supports: ['softmax', 'linear'],
     embed: (x, positions) =>
       tf.tidy(() => {
@@ -28,6 +29,7 @@ function sinusoidEmbedding(): PositionEncoding {
 function distanceBias(): PositionEncoding {
   return {
     name: 'test-distance',
+    config: {},
     supports: ['softmax'],
     scoreBias: (_q, _k, ctx) =>
       tf.tidy(() =>

@@ -3,12 +3,7 @@
  */
 import { tf } from '../engine/tf.js';
 import type { PositionEncoding } from '../encoding/position-encoding.js';
-import {
-  sequencePositions,
-  positionsBatch,
-  positionsLength,
-  type Positions,
-} from '../positions/positions.js';
+import type { Positions } from '../positions/positions.js';
 import {
   collectParameters,
   Embedding,
@@ -17,12 +12,9 @@ import {
   disposeParameters,
   type Parameters,
 } from '../nn/layers.js';
-import {
-  transformerStack,
-  type TransformerLayer,
-  type NormPlacement,
-} from './transformer-layer.js';
-import { buildEncodings, embedPositions, encodingParameters } from './encodings-in-model.js';
+import type { TransformerLayer, NormPlacement } from './transformer-layer.js';
+import { TransformerBody } from './transformer-body.js';
+import { withPositions } from './call-inputs.js';
 import { softmaxCrossEntropy } from '../nn/cross-entropy.js';
 import {
   parseTransformerConfig,
@@ -68,6 +60,7 @@ export interface DecoderCall {
 export class DecoderLM {
   readonly config: Required<DecoderLMConfig>;
   readonly layers: TransformerLayer[];
+  private readonly body: TransformerBody;
   private readonly tokenEmbedding: Embedding;
   private readonly finalNorm?: LayerNorm;
   private readonly head?: Linear;
@@ -81,27 +74,10 @@ export class DecoderLM {
       DECODER_SCHEMA,
       config,
     ) as Required<DecoderLMConfig>;
-    const { vocabSize, modelDim, layers, heads, ffnDim, norm, attention, featureMap, seed } =
-      this.config;
-    buildEncodings(encodings, attention, {
-      layers,
-      heads,
-      headDim: modelDim / heads,
-      modelDim,
-      maxPositions: this.config.maxPositions,
-      seed,
-    });
+    const { vocabSize, modelDim, norm, seed } = this.config;
+    this.body = new TransformerBody({ owner: 'DecoderLM', ...this.config }, encodings);
     this.tokenEmbedding = new Embedding('embed.tokens', vocabSize, modelDim, { seed });
-    this.layers = transformerStack(layers, {
-      modelDim,
-      heads,
-      ffnDim,
-      norm,
-      attention,
-      featureMap,
-      dropout: this.config.dropout,
-      seed,
-    });
+    this.layers = this.body.buildLayers();
     if (norm === 'pre') this.finalNorm = new LayerNorm('final_norm', modelDim);
     if (!this.config.tieEmbeddings)
       this.head = new Linear('lm_head', modelDim, vocabSize, { bias: false, seed });
@@ -111,70 +87,54 @@ export class DecoderLM {
     const modules: { parameters(): Parameters }[] = [this.tokenEmbedding, ...this.layers];
     if (this.finalNorm) modules.push(this.finalNorm);
     if (this.head) modules.push(this.head);
-    modules.push({ parameters: () => encodingParameters(this.encodings) });
+    modules.push({ parameters: () => this.body.encodingParameters() });
     return collectParameters(...modules);
   }
 
   /** Logits for tokens `[B,N]` (int32). */
   forward(tokens: tf.Tensor2D, call: DecoderCall = {}): DecoderForward {
     const [b, n] = tokens.shape;
-    const ownPositions = call.positions ? undefined : sequencePositions(b, n);
-    const positions = call.positions ?? ownPositions!;
-    if (positionsBatch(positions) !== b || positionsLength(positions) !== n)
-      throw new Error(
-        `DecoderLM: positions describe [${positionsBatch(positions)}, ${positionsLength(positions)}] tokens, input is [${b}, ${n}]`,
-      );
-    if (call.memories && call.memories.length !== this.layers.length)
-      throw new Error(
-        `DecoderLM: memories has ${call.memories.length} entries, expected one per layer (${this.layers.length})`,
-      );
     if (call.memories && !call.memoryPositions)
       throw new Error('DecoderLM: memories were given without memoryPositions');
-    try {
-      return tf.tidy(() => {
-        const keyPositions =
-          call.memoryPositions && positions.kind === '1d' && call.memoryPositions.kind === '1d'
-            ? {
-                kind: '1d' as const,
-                ids: tf.concat([call.memoryPositions.ids, positions.ids], 1) as tf.Tensor2D,
-              }
-            : undefined;
-        let h = embedPositions(
-          this.tokenEmbedding.apply(tokens) as tf.Tensor3D,
-          this.encodings,
-          positions,
-        );
-        const keySources: tf.Tensor3D[] = [];
-        const probs: tf.Tensor4D[] = [];
-        this.layers.forEach((layer, i) => {
-          const r = layer.apply(h, {
+    return withPositions(
+      call.positions,
+      { owner: 'DecoderLM', batch: b, length: n },
+      (positions) =>
+        tf.tidy(() => {
+          const keyPositions =
+            call.memoryPositions && positions.kind === '1d' && call.memoryPositions.kind === '1d'
+              ? {
+                  kind: '1d' as const,
+                  ids: tf.concat([call.memoryPositions.ids, positions.ids], 1) as tf.Tensor2D,
+                }
+              : undefined;
+          const embedded = this.body.embed(
+            this.tokenEmbedding.apply(tokens) as tf.Tensor3D,
+            positions,
+          );
+          const body = this.body.run(embedded, {
             positions,
             keyPositions,
-            memory: call.memories?.[i],
-            encodings: this.encodings,
+            memories: call.memories,
             causal: true,
             training: call.training,
+            dropoutSeed: call.dropoutSeed,
             returnProbs: call.returnProbs,
-            dropoutSeed:
-              call.dropoutSeed === undefined ? undefined : call.dropoutSeed * 1009 + i * 7,
           });
-          h = r.output;
-          keySources.push(r.keySource);
-          if (r.probs) probs.push(r.probs);
-        });
-        if (this.finalNorm) h = this.finalNorm.apply(h);
-        const logits = this.head
-          ? (this.head.apply(h) as tf.Tensor3D)
-          : (tf
-              .matMul(h.reshape([b * n, -1]), this.tokenEmbedding.weight, false, true)
-              .reshape([b, n, -1]) as tf.Tensor3D);
-        const out: Record<string, tf.Tensor | tf.Tensor[]> = { logits, keySources };
-        if (call.returnProbs) out['probs'] = probs;
-        return out as unknown as tf.TensorContainerObject;
-      }) as unknown as DecoderForward;
-    } finally {
-      ownPositions?.ids.dispose();
-    }
+          const h = this.finalNorm ? this.finalNorm.apply(body.output) : body.output;
+          const logits = this.head
+            ? (this.head.apply(h) as tf.Tensor3D)
+            : (tf
+                .matMul(h.reshape([b * n, -1]), this.tokenEmbedding.weight, false, true)
+                .reshape([b, n, -1]) as tf.Tensor3D);
+          const out: Record<string, tf.Tensor | tf.Tensor[]> = {
+            logits,
+            keySources: body.keySources,
+          };
+          if (call.returnProbs) out['probs'] = body.probs;
+          return out as unknown as tf.TensorContainerObject;
+        }) as unknown as DecoderForward,
+    );
   }
 
   /**
@@ -194,7 +154,7 @@ export class DecoderLM {
 
   dispose(): void {
     disposeParameters(this.parameters());
-    for (const e of this.encodings) e.dispose?.();
+    this.body.disposeEncodings();
   }
 }
 

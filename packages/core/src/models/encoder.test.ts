@@ -20,6 +20,7 @@ const tiny: EncoderConfig = {
 function sinusoidEmbedding(): PositionEncoding {
   return {
     name: 'test-sinusoid',
+    config: {},
     supports: ['softmax', 'linear'],
     embed: (x, positions) =>
       tf.tidy(() => {
@@ -35,6 +36,7 @@ function learnedDistanceBias(): PositionEncoding {
   let slope: tf.Variable | undefined;
   return {
     name: 'test-distance',
+    config: {},
     supports: ['softmax'],
     build: () => {
       slope = tf.variable(tf.scalar(0.3), true);

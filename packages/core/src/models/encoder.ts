@@ -5,12 +5,7 @@
  */
 import { tf } from '../engine/tf.js';
 import type { PositionEncoding } from '../encoding/position-encoding.js';
-import {
-  sequencePositions,
-  positionsBatch,
-  positionsLength,
-  type Positions,
-} from '../positions/positions.js';
+import type { Positions } from '../positions/positions.js';
 import { MASKED } from '../attention/masks.js';
 import { parseConfig } from '../config/schema.js';
 import {
@@ -22,12 +17,9 @@ import {
   Linear,
   type Parameters,
 } from '../nn/layers.js';
-import {
-  transformerStack,
-  type TransformerLayer,
-  type NormPlacement,
-} from './transformer-layer.js';
-import { buildEncodings, embedPositions, encodingParameters } from './encodings-in-model.js';
+import type { TransformerLayer, NormPlacement } from './transformer-layer.js';
+import { TransformerBody } from './transformer-body.js';
+import { assertLikeTokens, withPositions } from './call-inputs.js';
 import {
   parseTransformerConfig,
   TRANSFORMER_FIELDS,
@@ -79,6 +71,7 @@ export interface EncoderForward {
 export class Encoder {
   readonly config: Required<EncoderConfig>;
   readonly layers: TransformerLayer[];
+  private readonly body: TransformerBody;
   private readonly tokenEmbedding: Embedding;
   private readonly typeEmbedding?: Embedding;
   /** Post-LN: BERT normalises the summed embeddings before the first layer. */
@@ -95,39 +88,12 @@ export class Encoder {
       ENCODER_SCHEMA,
       config,
     ) as Required<EncoderConfig>;
-    const {
-      vocabSize,
-      typeVocabSize,
-      modelDim,
-      layers,
-      heads,
-      ffnDim,
-      norm,
-      attention,
-      featureMap,
-      seed,
-    } = this.config;
-    buildEncodings(encodings, attention, {
-      layers,
-      heads,
-      headDim: modelDim / heads,
-      modelDim,
-      maxPositions: this.config.maxPositions,
-      seed,
-    });
+    const { vocabSize, typeVocabSize, modelDim, norm, seed } = this.config;
+    this.body = new TransformerBody({ owner: 'Encoder', ...this.config }, encodings);
     this.tokenEmbedding = new Embedding('embed.tokens', vocabSize, modelDim, { seed });
     if (typeVocabSize > 0)
       this.typeEmbedding = new Embedding('embed.types', typeVocabSize, modelDim, { seed });
-    this.layers = transformerStack(layers, {
-      modelDim,
-      heads,
-      ffnDim,
-      norm,
-      attention,
-      featureMap,
-      dropout: this.config.dropout,
-      seed,
-    });
+    this.layers = this.body.buildLayers();
     if (norm === 'post') this.embeddingNorm = new LayerNorm('embed.norm', modelDim);
     else this.finalNorm = new LayerNorm('final_norm', modelDim);
   }
@@ -138,79 +104,50 @@ export class Encoder {
     if (this.embeddingNorm) modules.push(this.embeddingNorm);
     modules.push(...this.layers);
     if (this.finalNorm) modules.push(this.finalNorm);
-    modules.push({ parameters: () => encodingParameters(this.encodings) });
+    modules.push({ parameters: () => this.body.encodingParameters() });
     return collectParameters(...modules);
   }
 
   /** Contextual token representations for tokens `[B,N]` (int32). */
   forward(tokens: tf.Tensor2D, call: EncoderCall = {}): EncoderForward {
     const [b, n] = tokens.shape;
-    assertShape('attentionMask', call.attentionMask, b, n);
-    assertShape('tokenTypes', call.tokenTypes, b, n);
+    const input = { owner: 'Encoder', batch: b, length: n };
+    assertLikeTokens(input, 'attentionMask', call.attentionMask);
+    assertLikeTokens(input, 'tokenTypes', call.tokenTypes);
     if (call.tokenTypes && !this.typeEmbedding)
       throw new Error(
         'Encoder: tokenTypes were given but the config has typeVocabSize = 0 (no token-type embeddings)',
       );
-    if (call.returnProbs && this.config.attention === 'linear')
-      throw new Error(
-        'Encoder: returnProbs needs softmax attention; linear attention forms no [N,N] probabilities',
-      );
-    const ownPositions = call.positions ? undefined : sequencePositions(b, n);
-    const positions = call.positions ?? ownPositions!;
-    if (positionsBatch(positions) !== b || positionsLength(positions) !== n)
-      throw new Error(
-        `Encoder: positions describe [${positionsBatch(positions)}, ${positionsLength(positions)}] tokens, input is [${b}, ${n}]`,
-      );
-    // Dropout seeds per call as DecoderLM's: slot i for layer i (which also uses +1), slot L for
-    // the embeddings, so no two masks share a seed.
-    const seedOf = (slot: number) =>
-      call.training && call.dropoutSeed !== undefined
-        ? call.dropoutSeed * 1009 + slot * 7
-        : undefined;
-    try {
-      return tf.tidy(() => {
-        let h = this.tokenEmbedding.apply(tokens) as tf.Tensor3D;
-        if (this.typeEmbedding)
-          h = tf.add(h, this.typeEmbedding.apply(call.tokenTypes ?? tf.zerosLike(tokens)));
-        h = embedPositions(h, this.encodings, positions);
-        if (this.embeddingNorm) h = this.embeddingNorm.apply(h);
-        h = dropout(h, this.config.dropout, seedOf(this.layers.length)) as tf.Tensor3D;
-
-        const probs: tf.Tensor4D[] = [];
-        this.layers.forEach((layer, i) => {
-          const r = layer.apply(h, {
+    return withPositions(
+      call.positions,
+      input,
+      (positions) =>
+        tf.tidy(() => {
+          let h = this.tokenEmbedding.apply(tokens) as tf.Tensor3D;
+          if (this.typeEmbedding)
+            h = tf.add(h, this.typeEmbedding.apply(call.tokenTypes ?? tf.zerosLike(tokens)));
+          h = this.body.embed(h, positions);
+          if (this.embeddingNorm) h = this.embeddingNorm.apply(h);
+          const body = this.body.run(this.body.dropoutEmbeddings(h, call), {
             positions,
-            encodings: this.encodings,
             causal: false,
             keyValid: call.attentionMask,
             training: call.training,
+            dropoutSeed: call.dropoutSeed,
             returnProbs: call.returnProbs,
-            dropoutSeed: seedOf(i),
           });
-          h = r.output;
-          if (r.probs) probs.push(r.probs);
-        });
-        if (this.finalNorm) h = this.finalNorm.apply(h);
-        const out: Record<string, tf.Tensor | tf.Tensor[]> = { hidden: h };
-        if (call.returnProbs) out['probs'] = probs;
-        return out as unknown as tf.TensorContainerObject;
-      }) as unknown as EncoderForward;
-    } finally {
-      ownPositions?.ids.dispose();
-    }
+          const hidden = this.finalNorm ? this.finalNorm.apply(body.output) : body.output;
+          const out: Record<string, tf.Tensor | tf.Tensor[]> = { hidden };
+          if (call.returnProbs) out['probs'] = body.probs;
+          return out as unknown as tf.TensorContainerObject;
+        }) as unknown as EncoderForward,
+    );
   }
 
   dispose(): void {
     disposeParameters(this.parameters());
-    for (const e of this.encodings) e.dispose?.();
+    this.body.disposeEncodings();
   }
-}
-
-function assertShape(field: string, t: tf.Tensor | undefined, b: number, n: number): void {
-  if (t && (t.rank !== 2 || t.shape[0] !== b || t.shape[1] !== n))
-    throw new Error(
-      `Encoder: ${field} has shape [${t.shape}], expected [${b}, ${n}] like the tokens`,
-    );
 }
 
 /** Mean cross-entropy in nats of logits `[B,K]` against class ids `[B]`. */

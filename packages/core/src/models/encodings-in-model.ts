@@ -6,19 +6,22 @@ import { tf } from '../engine/tf.js';
 import {
   assertSupports,
   type AttentionKind,
-  type EncodingBuildSpec,
+  type EncodingSizes,
   type PositionEncoding,
 } from '../encoding/position-encoding.js';
+import { MODEL_PARAMETER_SCOPES, type ParameterScopes } from '../encoding/parameter-scopes.js';
 import type { Positions } from '../positions/positions.js';
 import type { Parameters } from '../nn/layers.js';
 
+/** Checks and builds the encodings of a model; their parameters go under `scopes`. */
 export function buildEncodings(
   encodings: readonly PositionEncoding[],
   kind: AttentionKind,
-  spec: EncodingBuildSpec,
+  sizes: EncodingSizes,
+  scopes: ParameterScopes = MODEL_PARAMETER_SCOPES,
 ): void {
   for (const e of encodings) assertSupports(e, kind);
-  for (const e of encodings) e.build?.(spec);
+  for (const e of encodings) e.build?.({ ...sizes, scopes });
 }
 
 export function encodingParameters(encodings: readonly PositionEncoding[]): Parameters {

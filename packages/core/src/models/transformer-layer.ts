@@ -27,7 +27,10 @@ export interface TransformerLayerOptions {
   norm: NormPlacement;
   attention: AttentionKind;
   featureMap?: FeatureMap;
+  /** Of the feed-forward block; default 'gelu' (the tanh approximation). */
   activation?: Activation;
+  /** Of both layer norms; default 1e-5 (PyTorch's). BERT-family checkpoints use 1e-12. */
+  layerNormEps?: number;
   dropout?: number;
   seed: number;
 }
@@ -68,8 +71,8 @@ export class TransformerLayer {
       featureMap: options.featureMap,
       seed,
     });
-    this.norm1 = new LayerNorm(`${name}.norm1`, modelDim);
-    this.norm2 = new LayerNorm(`${name}.norm2`, modelDim);
+    this.norm1 = new LayerNorm(`${name}.norm1`, modelDim, options.layerNormEps);
+    this.norm2 = new LayerNorm(`${name}.norm2`, modelDim, options.layerNormEps);
     this.ffnIn = new Linear(`${name}.ffn.in`, modelDim, ffnDim, { seed });
     this.ffnOut = new Linear(`${name}.ffn.out`, ffnDim, modelDim, { seed });
   }
@@ -108,12 +111,4 @@ export class TransformerLayer {
       return out;
     }) as unknown as LayerResult;
   }
-}
-
-/** A model's stack: `layers` TransformerLayers numbered from 0, with the model's shared settings. */
-export function transformerStack(
-  layers: number,
-  options: Omit<TransformerLayerOptions, 'layer'>,
-): TransformerLayer[] {
-  return Array.from({ length: layers }, (_, layer) => new TransformerLayer({ ...options, layer }));
 }

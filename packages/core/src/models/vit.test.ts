@@ -53,6 +53,7 @@ interface Recorded {
 function recorder(recorded: Recorded): PositionEncoding {
   return {
     name: 'test-recorder',
+    config: {},
     supports: ['softmax'],
     embed: (x, positions) => {
       recorded.embedInput = x.arraySync();
@@ -80,6 +81,7 @@ function learnedGridEmbedding(): PositionEncoding {
   let v: tf.Variable | undefined;
   return {
     name: 'test-grid',
+    config: {},
     supports: ['softmax', 'linear'],
     build: (spec) => {
       u = tf.variable(tf.randomNormal([spec.modelDim], 0, 0.5, 'float32', 1), true);

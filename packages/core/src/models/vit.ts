@@ -6,19 +6,19 @@
  */
 import { tf } from '../engine/tf.js';
 import type { PositionEncoding } from '../encoding/position-encoding.js';
-import { disposePositions, gridPositions } from '../positions/positions.js';
+import { gridPositions } from '../positions/positions.js';
 import { ConfigError } from '../config/schema.js';
 import { normalParameter } from '../nn/init.js';
 import {
   collectParameters,
   disposeParameters,
-  dropout,
   LayerNorm,
   Linear,
   type Parameters,
 } from '../nn/layers.js';
-import { transformerStack, type TransformerLayer } from './transformer-layer.js';
-import { buildEncodings, embedPositions, encodingParameters } from './encodings-in-model.js';
+import type { TransformerLayer } from './transformer-layer.js';
+import { TransformerBody } from './transformer-body.js';
+import { withPositions } from './call-inputs.js';
 import {
   parseTransformerConfig,
   TRANSFORMER_FIELDS,
@@ -93,6 +93,7 @@ export function patchify(images: tf.Tensor4D, patchSize: number): tf.Tensor3D {
 export class ViT {
   readonly config: Required<ViTConfig>;
   readonly layers: TransformerLayer[];
+  private readonly body: TransformerBody;
   private readonly patchEmbedding: Linear;
   private readonly classToken?: tf.Variable;
   private readonly finalNorm: LayerNorm;
@@ -103,19 +104,7 @@ export class ViT {
     readonly encodings: readonly PositionEncoding[],
   ) {
     this.config = parseTransformerConfig('ViT', VIT_SCHEMA, config) as Required<ViTConfig>;
-    const {
-      imageSize,
-      patchSize,
-      channels,
-      classes,
-      modelDim,
-      layers,
-      heads,
-      ffnDim,
-      attention,
-      featureMap,
-      seed,
-    } = this.config;
+    const { imageSize, patchSize, channels, classes, modelDim, seed } = this.config;
     if (imageSize % patchSize !== 0)
       throw new ConfigError(
         'ViT',
@@ -123,14 +112,15 @@ export class ViT {
         imageSize,
         `must be a multiple of patchSize = ${patchSize}`,
       );
-    buildEncodings(encodings, attention, {
-      layers,
-      heads,
-      headDim: modelDim / heads,
-      modelDim,
-      maxPositions: (imageSize / patchSize) ** 2 + this.skipTokens,
-      seed,
-    });
+    this.body = new TransformerBody(
+      {
+        owner: 'ViT',
+        ...this.config,
+        norm: 'pre',
+        maxPositions: (imageSize / patchSize) ** 2 + this.skipTokens,
+      },
+      encodings,
+    );
     this.patchEmbedding = new Linear(
       'patch_embed.proj',
       patchSize * patchSize * channels,
@@ -141,16 +131,7 @@ export class ViT {
     // the official JAX code starts it at zero.
     if (this.config.pooling === 'class')
       this.classToken = normalParameter([1, 1, modelDim], 0.02, seed, 'cls_token');
-    this.layers = transformerStack(layers, {
-      modelDim,
-      heads,
-      ffnDim,
-      norm: 'pre',
-      attention,
-      featureMap,
-      dropout: this.config.dropout,
-      seed,
-    });
+    this.layers = this.body.buildLayers();
     this.finalNorm = new LayerNorm('final_norm', modelDim);
     this.head = new Linear('head', modelDim, classes, { seed });
   }
@@ -164,7 +145,7 @@ export class ViT {
     const modules: { parameters(): Parameters }[] = [this.patchEmbedding];
     if (this.classToken) modules.push({ parameters: () => ({ cls_token: this.classToken! }) });
     modules.push(...this.layers, this.finalNorm, this.head);
-    modules.push({ parameters: () => encodingParameters(this.encodings) });
+    modules.push({ parameters: () => this.body.encodingParameters() });
     return collectParameters(...modules);
   }
 
@@ -181,50 +162,38 @@ export class ViT {
     const [b, h, w] = images.shape;
     if (h % patchSize !== 0 || w % patchSize !== 0)
       throw new Error(`ViT: image size ${h}×${w} is not a multiple of patchSize = ${patchSize}`);
-    if (call.returnProbs && this.config.attention === 'linear')
-      throw new Error(
-        'ViT: returnProbs needs softmax attention; linear attention forms no [N,N] probabilities',
-      );
-    const positions = gridPositions(b, h / patchSize, w / patchSize, this.skipTokens);
-    // Dropout seeds per call as DecoderLM's: slot i for layer i (which also uses +1), slot L for
-    // the embeddings, so no two masks share a seed.
-    const seedOf = (slot: number) =>
-      call.training && call.dropoutSeed !== undefined
-        ? call.dropoutSeed * 1009 + slot * 7
-        : undefined;
-    try {
-      return tf.tidy(() => {
-        let x = this.patchEmbedding.apply(patchify(images, patchSize)) as tf.Tensor3D;
-        if (this.classToken)
-          x = tf.concat([tf.tile(this.classToken, [b, 1, 1]), x], 1) as tf.Tensor3D;
-        x = embedPositions(x, this.encodings, positions);
-        x = dropout(x, this.config.dropout, seedOf(this.layers.length)) as tf.Tensor3D;
-        const probs: tf.Tensor4D[] = [];
-        this.layers.forEach((layer, i) => {
-          const r = layer.apply(x, {
+    const rows = h / patchSize;
+    const cols = w / patchSize;
+    const input = { owner: 'ViT', batch: b, length: rows * cols + this.skipTokens };
+    const grid = () => gridPositions(b, rows, cols, this.skipTokens);
+    return withPositions(
+      undefined,
+      input,
+      (positions) =>
+        tf.tidy(() => {
+          let x = this.patchEmbedding.apply(patchify(images, patchSize)) as tf.Tensor3D;
+          if (this.classToken)
+            x = tf.concat([tf.tile(this.classToken, [b, 1, 1]), x], 1) as tf.Tensor3D;
+          x = this.body.embed(x, positions);
+          const body = this.body.run(this.body.dropoutEmbeddings(x, call), {
             positions,
-            encodings: this.encodings,
             causal: false,
             training: call.training,
+            dropoutSeed: call.dropoutSeed,
             returnProbs: call.returnProbs,
-            dropoutSeed: seedOf(i),
           });
-          x = r.output;
-          if (r.probs) probs.push(r.probs);
-        });
-        // Norm, then pool: as the official big_vision code (`encoder_norm` before 'tok'/'gap').
-        const hidden = this.finalNorm.apply(x);
-        const pooled = this.classToken
-          ? hidden.slice([0, 0, 0], [-1, 1, -1]).squeeze([1])
-          : tf.mean(hidden, 1);
-        const logits = this.head.apply(pooled);
-        const out: Record<string, tf.Tensor | tf.Tensor[]> = { logits, hidden };
-        if (call.returnProbs) out['probs'] = probs;
-        return out as unknown as tf.TensorContainerObject;
-      }) as unknown as ViTForward;
-    } finally {
-      disposePositions(positions);
-    }
+          // Norm, then pool: as the official big_vision code (`encoder_norm` before 'tok'/'gap').
+          const hidden = this.finalNorm.apply(body.output);
+          const pooled = this.classToken
+            ? hidden.slice([0, 0, 0], [-1, 1, -1]).squeeze([1])
+            : tf.mean(hidden, 1);
+          const logits = this.head.apply(pooled);
+          const out: Record<string, tf.Tensor | tf.Tensor[]> = { logits, hidden };
+          if (call.returnProbs) out['probs'] = body.probs;
+          return out as unknown as tf.TensorContainerObject;
+        }) as unknown as ViTForward,
+      grid,
+    );
   }
 
   /** Mean cross-entropy in nats of the logits against `labels` `[B]` (class ids). */
@@ -234,6 +203,6 @@ export class ViT {
 
   dispose(): void {
     disposeParameters(this.parameters());
-    for (const e of this.encodings) e.dispose?.();
+    this.body.disposeEncodings();
   }
 }

@@ -6,8 +6,9 @@ import { tf } from '../engine/tf.js';
 import { EMBEDDING_INIT_STD, normalParameter, onesParameter, zerosParameter } from './init.js';
 import { gelu } from './gelu.js';
 import { layerNorm } from './layer-norm.js';
+import { geluErf } from './gelu-erf.js';
 
-export { gelu };
+export { gelu, geluErf };
 
 export type Parameters = Record<string, tf.Variable>;
 
@@ -115,10 +116,18 @@ export class Embedding {
   }
 }
 
-export type Activation = 'gelu' | 'relu';
+/** 'gelu' is the tanh approximation (GPT-2), 'gelu_erf' the exact x·Φ(x) (BERT, RoFormer). */
+export type Activation = 'gelu' | 'gelu_erf' | 'relu';
 
 export function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
-  return activation === 'gelu' ? gelu(x) : tf.relu(x);
+  switch (activation) {
+    case 'gelu':
+      return gelu(x);
+    case 'gelu_erf':
+      return geluErf(x);
+    case 'relu':
+      return tf.relu(x);
+  }
 }
 
 /** Dropout with an explicit seed, so a resumed run draws the same masks. Identity when rate is 0. */

@@ -26,6 +26,9 @@ export interface GridPositions {
 
 export type Positions = SequencePositions | GridPositions;
 
+/** `1d` sequence ids or a `2d` grid. */
+export type PositionKind = Positions['kind'];
+
 /** Number of tokens the positions describe (including skip tokens). */
 export function positionsLength(p: Positions): number {
   return p.kind === '1d' ? p.ids.shape[1] : p.rows.shape[1] + p.skip;

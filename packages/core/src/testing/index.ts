@@ -1,3 +1,37 @@
-/** `@posenc/core/testing`: helpers the packages' tests share. */
+/**
+ * `@posenc/core/testing`: what the packages' tests share. Node only; the conformance suite and
+ * the cpu harness register vitest tests (vitest is an optional peer dependency).
+ */
 export { goldenPath } from './golden.js';
+export {
+  goldenCaseFiles,
+  goldenEntry,
+  goldenTensor,
+  goldenValues,
+  readGoldenCase,
+  type GoldenCase,
+} from './golden-cases.js';
 export { maxAbsDiff } from './max-abs-diff.js';
+export { expectClose, type Numbers, type Tolerance } from './expect-close.js';
+export { expectNoTensorLeaks } from './tensor-leaks.js';
+export { onCpuWithoutLeaks } from './cpu-without-leaks.js';
+export {
+  attentionContext,
+  disposeAttentionContext,
+  type PositionsLike,
+  type TestContextOptions,
+} from './attention-context.js';
+export { SMALL_SIZES, testBuildSpec } from './build-spec.js';
+export {
+  checkGradientsByFiniteDifferences,
+  type GradientCheckOptions,
+} from './finite-differences.js';
+export {
+  conformanceChecks,
+  type ConformanceCase,
+  type ConformanceCheck,
+} from './conformance/checks.js';
+export {
+  describeEncodingConformance,
+  describePackageConformance,
+} from './conformance/describe-encoding-conformance.js';

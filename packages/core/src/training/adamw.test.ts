@@ -1,10 +1,9 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
+import { expectClose, onCpuWithoutLeaks } from '../testing/index.js';
 import { AdamW, type AdamWConfig } from './adamw.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
+onCpuWithoutLeaks();
 
 interface ParamSpec {
   name: string;
@@ -56,20 +55,6 @@ function referenceAdamW(config: AdamWConfig, decays: (name: string) => boolean) 
   };
 }
 
-function expectClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  tolerance: number,
-  label: string,
-) {
-  expect(actual.length, label).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const error = Math.abs(actual[i]! - expected[i]!) / (1 + Math.abs(expected[i]!));
-    if (error > tolerance)
-      throw new Error(`${label}[${i}]: ${actual[i]} vs reference ${expected[i]}`);
-  }
-}
-
 function runAgainstReference(
   options: ConstructorParameters<typeof AdamW>[0],
   expectedDecay: Record<string, boolean>,
@@ -105,7 +90,7 @@ function runAgainstReference(
       expectClose(
         parameters[name]!.dataSync(),
         referenceParams.get(name)!,
-        1e-5,
+        { atol: 1e-5, rtol: 1e-5 },
         `step ${step} ${name}`,
       );
   });
@@ -115,14 +100,6 @@ function runAgainstReference(
 }
 
 describe('AdamW', () => {
-  let tensorsBefore = 0;
-  beforeEach(() => {
-    tensorsBefore = tf.memory().numTensors;
-  });
-  afterEach(() => {
-    expect(tf.memory().numTensors, 'tensors leaked by the test').toBe(tensorsBefore);
-  });
-
   it('matches a float64 torch-style AdamW without weight decay', () => {
     const noDecay = Object.fromEntries(PARAMS.map(({ name }) => [name, false]));
     runAgainstReference({ weightDecay: 0 }, { ...noDecay, 'layers.0.attn.wq': true });
@@ -154,6 +131,7 @@ describe('AdamW', () => {
   });
 
   it('keeps the tensor count fixed once the moments exist', () => {
+    const tensorsBefore = tf.memory().numTensors;
     const parameters = { w: variable(() => tf.ones([3, 2])), b: variable(() => tf.zeros([2])) };
     const grads = { w: tf.fill([3, 2], 0.5), b: tf.fill([2], -0.5) };
     const optimizer = new AdamW();

@@ -24,6 +24,7 @@ import {
   decodeToFloat32,
   encodeTensorEntry,
   readSafetensorsFile,
+  SafetensorsError,
   writeSafetensorsFile,
   type TensorEntry,
 } from '../io/safetensors.js';
@@ -54,6 +55,21 @@ export interface TrainerRecord {
 export interface CheckpointPointer {
   step: number;
   folder: string;
+}
+
+/**
+ * A checkpoint file that exists but cannot be read as what it should be (truncated, not JSON, a
+ * broken safetensors header, steps that disagree): the state of a crashed disk or a hand edit,
+ * as opposed to a checkpoint that does not fit the model.
+ */
+export class CorruptCheckpointError extends Error {
+  constructor(
+    readonly path: string,
+    problem: string,
+  ) {
+    super(`${path} ${problem}`);
+    this.name = 'CorruptCheckpointError';
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -123,14 +139,53 @@ export async function readCheckpointPointer(dir: string): Promise<CheckpointPoin
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  const pointer = JSON.parse(text) as Partial<CheckpointPointer>;
+  let pointer: Partial<CheckpointPointer>;
+  try {
+    pointer = JSON.parse(text) as Partial<CheckpointPointer>;
+  } catch (e) {
+    throw new CorruptCheckpointError(
+      join(dir, POINTER_FILE),
+      `is not valid JSON (${(e as Error).message})`,
+    );
+  }
   if (
+    pointer === null ||
     !Number.isInteger(pointer.step) ||
     typeof pointer.folder !== 'string' ||
     !STEP_FOLDER.test(pointer.folder)
   )
-    throw new Error(`${join(dir, POINTER_FILE)} is not a checkpoint pointer: ${text}`);
+    throw new CorruptCheckpointError(
+      join(dir, POINTER_FILE),
+      `is not a checkpoint pointer: ${text.slice(0, 200)}`,
+    );
   return pointer as CheckpointPointer;
+}
+
+/** The pointer, or undefined when it is missing or corrupt (a resume then looks at the folders). */
+async function readPointerOrNothing(dir: string): Promise<CheckpointPointer | undefined> {
+  try {
+    return await readCheckpointPointer(dir);
+  } catch (e) {
+    if (e instanceof CorruptCheckpointError) return undefined;
+    throw e;
+  }
+}
+
+/** Step folders in `dir`, newest first. */
+async function stepFolders(dir: string): Promise<{ name: string; step: number }[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  return entries
+    .flatMap((name) => {
+      const match = STEP_FOLDER.exec(name);
+      return match ? [{ name, step: Number(match[1]) }] : [];
+    })
+    .sort((a, b) => b.step - a.step);
 }
 
 export interface SaveCheckpointOptions {
@@ -148,7 +203,7 @@ export async function saveCheckpoint(
 ): Promise<string> {
   const folder = stepFolderName(record.step);
   const path = join(dir, folder);
-  const current = await readCheckpointPointer(dir);
+  const current = await readPointerOrNothing(dir);
   if (current?.folder === folder)
     throw new Error(`checkpoint ${path} is the latest one and is not overwritten`);
   // Leftovers of an interrupted save of this step were never pointed to; start clean.
@@ -182,12 +237,20 @@ export async function saveCheckpoint(
 export interface LoadCheckpointOptions {
   /** Called with trainer.json before anything is loaded; throw to refuse the checkpoint. */
   checkRecord?: (record: TrainerRecord, path: string) => void;
+  /**
+   * Told about each corrupt checkpoint passed over on the way to the newest intact one (a line
+   * naming the file and the problem). Without it a corrupt checkpoint is an error.
+   */
+  onCorrupt?: (line: string) => void;
 }
 
 /**
- * Loads the latest checkpoint into `parameters` and `optimizer` in place and returns its record
- * and folder, or undefined when `dir` has no checkpoint. Everything is read and checked first:
- * a mismatch with the model throws listing every difference and changes nothing.
+ * Loads the newest checkpoint into `parameters` and `optimizer` in place and returns its record
+ * and folder, or undefined when `dir` has none. Everything is read and checked first: a mismatch
+ * with the model throws listing every difference and changes nothing. With `onCorrupt`, a
+ * checkpoint whose files cannot be read (a corrupt `latest.json`, `trainer.json` or safetensors
+ * file) is reported and the next older step folder is tried; the pointer is then moved to the
+ * one that loaded, so later checkpoints are written after it.
  */
 export async function loadCheckpoint(
   dir: string,
@@ -195,17 +258,76 @@ export async function loadCheckpoint(
   optimizer: AdamW,
   options: LoadCheckpointOptions = {},
 ): Promise<{ record: TrainerRecord; path: string } | undefined> {
-  const pointer = await readCheckpointPointer(dir);
-  if (!pointer) return undefined;
+  if (!options.onCorrupt) {
+    const pointer = await readCheckpointPointer(dir);
+    return pointer && loadFolder(dir, pointer, parameters, optimizer, options);
+  }
+  let pointer: CheckpointPointer | undefined;
+  try {
+    pointer = await readCheckpointPointer(dir);
+  } catch (e) {
+    if (!(e instanceof CorruptCheckpointError)) throw e;
+    options.onCorrupt(`${e.message}; looking for the newest intact checkpoint`);
+  }
+  const candidates = (await stepFolders(dir))
+    .filter((f) => pointer === undefined || f.step <= pointer.step)
+    .map((f) => ({ step: f.step, folder: f.name }));
+  if (pointer && !candidates.some((c) => c.folder === pointer!.folder)) candidates.unshift(pointer);
+  for (const candidate of candidates) {
+    try {
+      const loaded = await loadFolder(dir, candidate, parameters, optimizer, options);
+      if (candidate.folder !== pointer?.folder)
+        await writeJsonAtomic(join(dir, POINTER_FILE), {
+          step: candidate.step,
+          folder: candidate.folder,
+        } satisfies CheckpointPointer);
+      return loaded;
+    } catch (e) {
+      if (!(e instanceof CorruptCheckpointError)) throw e;
+      options.onCorrupt(`${e.message}; trying an older checkpoint`);
+    }
+  }
+  if (pointer || candidates.length)
+    options.onCorrupt(`no intact checkpoint in ${dir}; training starts from step 0`);
+  return undefined;
+}
+
+/** Reads a file of a checkpoint, turning what a damaged file throws into CorruptCheckpointError. */
+async function readPart<T>(path: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (e instanceof SafetensorsError || e instanceof SyntaxError || e instanceof RangeError)
+      throw new CorruptCheckpointError(path, `is corrupt (${(e as Error).message})`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new CorruptCheckpointError(path, 'is missing');
+    throw e;
+  }
+}
+
+async function loadFolder(
+  dir: string,
+  pointer: CheckpointPointer,
+  parameters: Parameters,
+  optimizer: AdamW,
+  options: LoadCheckpointOptions,
+): Promise<{ record: TrainerRecord; path: string }> {
   const path = join(dir, pointer.folder);
-  const record = JSON.parse(await readFile(join(path, TRAINER_FILE), 'utf8')) as TrainerRecord;
-  if (record.format !== TRAINER_FORMAT || record.step !== pointer.step)
-    throw new Error(
-      `${join(path, TRAINER_FILE)}: expected format ${TRAINER_FORMAT} at step ${pointer.step}, found ${record.format} at step ${record.step}`,
+  const trainerFile = join(path, TRAINER_FILE);
+  const record = await readPart(
+    trainerFile,
+    async () => JSON.parse(await readFile(trainerFile, 'utf8')) as TrainerRecord,
+  );
+  if (record === null || record.format !== TRAINER_FORMAT || record.step !== pointer.step)
+    throw new CorruptCheckpointError(
+      trainerFile,
+      `is not the trainer record of step ${pointer.step} (format ${TRAINER_FORMAT}): found ${record?.format} at step ${record?.step}`,
     );
   options.checkRecord?.(record, path);
 
-  const weights = await readSafetensorsFile(join(path, WEIGHTS_FILE));
+  const weights = await readPart(join(path, WEIGHTS_FILE), () =>
+    readSafetensorsFile(join(path, WEIGHTS_FILE)),
+  );
   const { missing, unexpected, problems } = compareWithParameters(weights.tensors, parameters);
   problems.unshift(
     ...missing.map((n) => `missing in checkpoint: ${n}`),
@@ -216,14 +338,17 @@ export async function loadCheckpoint(
       `checkpoint ${path} does not match the model's parameters:\n  ${problems.join('\n  ')}`,
     );
 
-  const moments = await readSafetensorsFile(join(path, OPTIMIZER_FILE));
+  const moments = await readPart(join(path, OPTIMIZER_FILE), () =>
+    readSafetensorsFile(join(path, OPTIMIZER_FILE)),
+  );
   for (const [file, { metadata }] of [
     [WEIGHTS_FILE, weights],
     [OPTIMIZER_FILE, moments],
   ] as const)
     if (metadata?.['step'] !== String(record.step))
-      throw new Error(
-        `${join(path, file)} is for step ${metadata?.['step']}, trainer.json for ${record.step}`,
+      throw new CorruptCheckpointError(
+        join(path, file),
+        `is for step ${metadata?.['step']}, trainer.json for ${record.step}`,
       );
   const values = decodeMatching(weights.tensors, parameters);
   const momentTensors: Record<string, tf.Tensor> = {};
@@ -319,15 +444,9 @@ async function fsyncDirectory(dir: string): Promise<void> {
  * as do pointer temp files of other processes.
  */
 async function pruneStepFolders(dir: string, latestStep: number, keep: number): Promise<void> {
-  const entries = await readdir(dir);
-  for (const name of entries)
+  for (const name of await readdir(dir))
     if (name.startsWith(`${POINTER_FILE}.tmp-`)) await rm(join(dir, name), { force: true });
-  const folders = entries
-    .flatMap((name) => {
-      const match = STEP_FOLDER.exec(name);
-      return match ? [{ name, step: Number(match[1]) }] : [];
-    })
-    .sort((a, b) => b.step - a.step);
+  const folders = await stepFolders(dir);
   const kept = new Set(
     folders
       .filter(({ step }) => step <= latestStep)

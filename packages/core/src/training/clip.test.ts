@@ -1,20 +1,11 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
+import { onCpuWithoutLeaks } from '../testing/index.js';
 import { clipByGlobalNorm, globalNorm } from './clip.js';
 
-beforeAll(async () => {
-  await tf.setBackend('cpu');
-});
+onCpuWithoutLeaks();
 
 describe('clipByGlobalNorm', () => {
-  let tensorsBefore = 0;
-  beforeEach(() => {
-    tensorsBefore = tf.memory().numTensors;
-  });
-  afterEach(() => {
-    expect(tf.memory().numTensors, 'tensors leaked by the test').toBe(tensorsBefore);
-  });
-
   it('measures one norm over all gradients', () => {
     const grads = { a: tf.tensor([3]), b: tf.tensor([[4, 0]]) };
     const norm = globalNorm(grads);

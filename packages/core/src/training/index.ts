@@ -9,6 +9,7 @@ export {
   type OptimizerState,
 } from './adamw.js';
 export {
+  CorruptCheckpointError,
   loadCheckpoint,
   loadWeights,
   readCheckpointPointer,

@@ -70,6 +70,12 @@ export interface TrainOptions<B extends TrainBatch = TrainBatch> {
   /** Continue from the latest checkpoint in `checkpointDir` (start fresh if there is none). */
   resume?: boolean;
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * With `resume`: told about each corrupt checkpoint (a damaged `latest.json`, `trainer.json` or
+   * safetensors file) passed over on the way to the newest intact one, which the run then
+   * continues from. Without it, a corrupt checkpoint stops the run with an error naming the file.
+   */
+  onCheckpointProblem?: (line: string) => void;
   /** Stops before the next step; the state reached is checkpointed when there is a `checkpointDir`. */
   signal?: AbortSignal;
 }
@@ -126,6 +132,7 @@ const NON_CONFIG_FIELDS = [
   'optimizer',
   'schedule',
   'onProgress',
+  'onCheckpointProblem',
   'signal',
 ] as const;
 
@@ -335,6 +342,7 @@ export class Trainer<B extends TrainBatch = TrainBatch> {
       return;
     }
     const loaded = await loadCheckpoint(dir, this.options.parameters, this.optimizer, {
+      ...(this.options.onCheckpointProblem && { onCorrupt: this.options.onCheckpointProblem }),
       checkRecord: (found, path) => {
         if (found.seed !== seed)
           throw new Error(

@@ -1,55 +1,83 @@
-/** Help texts of the `posenc` commands. */
-import { CORPUS_FORMS } from '../corpus/load-corpus.js';
-import { PRESETS } from '../bench/presets.js';
+/**
+ * Help texts, generated from the harnesses' declarations so every task documents its presets
+ * and options in the same shape.
+ */
+import { HARNESSES } from '../harnesses/index.js';
+import type { AnyHarness } from '../run/harness.js';
+import { RUN_FLAGS } from './bench-command.js';
 
-export const MAIN_HELP = `posenc — positional encodings for Transformers on TensorFlow.js
+function column(rows: [string, string][], indent = 2): string {
+  const width = Math.max(...rows.map(([a]) => a.length)) + 3;
+  return rows.map(([a, b]) => `${' '.repeat(indent)}${a.padEnd(width)}${b}`).join('\n');
+}
+
+export function mainHelp(): string {
+  return `posenc — positional encodings for Transformers on TensorFlow.js
 
 usage: posenc <command> [options]
 
 commands:
-  list        every position method the benchmark knows: its paper, its package, whether it can run here
-  bench lm    train the same small language model with each position method and compare perplexity
-              at the training length and beyond (results/<run>/results.json, report.md, report.html)
+${column([
+  [
+    'list [task]',
+    'every position method of each task: its paper, its package, whether it can run here',
+  ],
+  ...HARNESSES.map((h): [string, string] => [`bench ${h.task}`, h.summary]),
+])}
 
 Run 'posenc <command> --help' for a command's options.`;
+}
 
-export const LIST_HELP = `usage: posenc list
+export function benchHelp(): string {
+  return `usage: posenc bench <task> [options]
 
-Lists every method of 'posenc bench lm' with its paper and package, and the reason when it cannot
-run here (its package is not installed or lacks what the method needs).`;
+tasks:
+${column(HARNESSES.map((h) => [h.task, `${h.summary} ('posenc bench ${h.task} --help')`]))}`;
+}
 
-export const BENCH_HELP = `usage: posenc bench lm [options]
+export function listHelp(): string {
+  return `usage: posenc list [task]
 
-commands:
-  lm    the language-modelling benchmark ('posenc bench lm --help')`;
+Lists every method row of each task (or of the one named: ${HARNESSES.map((h) => h.task).join(', ')}) with its
+paper and package, and the reason when it cannot run here (its package is not installed or lacks
+what the row needs).`;
+}
 
-const preset = PRESETS['default']!;
+export function taskHelp(harness: AnyHarness): string {
+  const preset = harness.presets['default']!;
+  const presets = column(Object.entries(harness.presets).map(([name, p]) => [name, p.description]));
+  const runOptions = column([
+    ...RUN_FLAGS.map((f): [string, string] => {
+      const defaults: Record<string, string> = {
+        preset: ' (default: default)',
+        methods: ` (default: the preset's, ${preset.methods.join(',')})`,
+        seeds: ` (default ${(preset.seeds ?? [0]).join(',')})`,
+      };
+      return [`--${f.flag} ${f.value}`, `${f.help}${defaults[f.flag] ?? ''}`];
+    }),
+    ['-h, --help', 'this help'],
+  ]);
+  const taskOptions = column(
+    harness.options.map((o) => [
+      `--${o.flag} ${o.value}`,
+      `${o.help} (default ${o.show(preset.config)})`,
+    ]),
+  );
+  return `usage: posenc bench ${harness.task} [options]
 
-export const BENCH_LM_HELP = `usage: posenc bench lm [options]
+${harness.summary[0]!.toUpperCase()}${harness.summary.slice(1)}.${harness.helpNotes?.length ? `\n${harness.helpNotes.join('\n')}` : ''}
 
-Trains the same decoder-only LM (same initialisation, same data order) once per position method,
-checkpoints it, and evaluates perplexity per token at every evaluation length in nonoverlapping and
-sliding-window modes. Rerunning the same command skips finished methods and resumes an
-interrupted one from its last checkpoint.
+presets (--preset NAME):
+${presets}
 
-options (defaults: preset 'default'):
-  --preset NAME          ${Object.keys(PRESETS).join(' | ')} (default: default)
-  --methods a,b,c        methods to run, or 'all' (default: ${preset.methods.join(',')}); see 'posenc list'
-  --train-len N          training length L in tokens (default ${preset.trainLength})
-  --eval-lens a,b,c      evaluation lengths (default ${preset.evalLengths.join(',')})
-  --steps N              optimizer steps per method (default ${preset.steps})
-  --batch N              windows per batch at length L (default ${preset.batch})
-  --corpus SPEC          ${CORPUS_FORMS} (default sotu: State of the Union addresses, split by address)
-  --tokenizer T          bytes | PATH to a tokenizer.json with its tokenizer_config.json (default bytes)
-  --eval-split S         valid | test (default ${preset.evalSplit})
-  --eval-tokens N        target tokens scored per evaluation, spread over the split, or 'all' (default ${preset.evalTokens})
-  --stride-ratio R       sliding-window stride as a share of the evaluation length, in (0, 1] (default ${preset.strideRatio})
-  --dim N --layers N --heads N --ffn N   model shape (default ${preset.model.modelDim}, ${preset.model.layers}, ${preset.model.heads}, ${preset.model.ffnDim}; --ffn defaults to 4·dim when --dim is given)
-  --lr X                 peak learning rate (default ${preset.lr})
-  --seed N               seed of initialisation and data order (default ${preset.seed})
-  --out DIR              run folder (default results/<run>, named by the corpus, tokenizer, L and a hash of the settings)
-  --checkpoint-every N   steps between checkpoints (default steps/10)
-  -h, --help             this help
+run options:
+${runOptions}
 
-Relative paths are taken from the directory the command was run in. A mistake in the options
-exits with code 2 and one line naming it, before anything is written.`;
+${harness.task} options (defaults: preset 'default'; flags override the preset):
+${taskOptions}
+
+A run folder is named by the settings' hash; rerunning the same command skips finished cells and
+resumes an interrupted one from its last checkpoint. Relative paths are taken from the directory
+the command was run in. A mistake in the options exits with code 2 and one line naming it, before
+anything is written.`;
+}

@@ -1,17 +1,21 @@
 /**
  * The `posenc` command, as a function of its arguments and streams so tests can run it in
- * process. Exit codes: 0 done, 1 a method failed or the run broke, 2 a usage mistake (one line on
+ * process. Exit codes: 0 done, 1 a cell failed or the run broke, 2 a usage mistake (one line on
  * stderr, nothing written), 130 interrupted (the state is checkpointed; rerun to continue).
  */
-import { prepareLMBench, runLMBench } from '../bench/lm-bench.js';
-import { REPORT_HTML, REPORT_MD, RESULTS_FILE } from '../bench/run-folder.js';
-import { markdownTable } from '../report/markdown-report.js';
-import { UsageError } from '../usage-error.js';
-import { BENCH_HELP, BENCH_LM_HELP, LIST_HELP, MAIN_HELP } from './help.js';
-import { listMethods } from './list-command.js';
-import { parseBenchArgs } from './parse-bench-args.js';
-import { createProgressReporter, type ProgressStream } from './progress-reporter.js';
 import { join } from 'node:path';
+import { findHarness, HARNESSES } from '../harnesses/index.js';
+import { StateFileError } from '../io/state-file.js';
+import { markdownTable } from '../report/markdown.js';
+import { metricTable } from '../report/metric-table.js';
+import { prepareBench } from '../run/prepare-bench.js';
+import { REPORT_HTML, REPORT_MD, RESULTS_FILE } from '../run/run-folder.js';
+import { runBench } from '../run/run-bench.js';
+import { UsageError } from '../usage-error.js';
+import { parseBenchCommand } from './bench-command.js';
+import { benchHelp, listHelp, mainHelp, taskHelp } from './help.js';
+import { listMethods } from './list-command.js';
+import { createProgressReporter, type ProgressStream } from './progress-reporter.js';
 
 export interface CliIo {
   stdout: ProgressStream;
@@ -23,43 +27,55 @@ export interface CliIo {
 }
 
 const isHelp = (a: string | undefined) => a === '--help' || a === '-h';
+const tasks = () => HARNESSES.map((h) => h.task).join(', ');
+
+function harnessFor(task: string, command: string) {
+  const harness = findHarness(task);
+  if (!harness) throw new UsageError(`${command}: unknown task '${task}'; tasks: ${tasks()}`);
+  return harness;
+}
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const out = (text: string) => io.stdout.write(text.endsWith('\n') ? text : text + '\n');
   try {
     const [command, ...rest] = argv;
     if (command === undefined || isHelp(command)) {
-      out(MAIN_HELP);
+      out(mainHelp());
       return command === undefined ? 2 : 0;
     }
     if (command === 'list') {
-      if (isHelp(rest[0])) return (out(LIST_HELP), 0);
-      if (rest.length) throw new UsageError(`list takes no arguments, got ${rest.join(' ')}`);
-      out(await listMethods());
+      if (isHelp(rest[0])) return (out(listHelp()), 0);
+      if (rest.length > 1)
+        throw new UsageError(`list takes at most one task, got ${rest.join(' ')}`);
+      out(await listMethods(rest[0] === undefined ? HARNESSES : [harnessFor(rest[0], 'list')]));
       return 0;
     }
     if (command === 'bench') {
-      const [what, ...options] = rest;
-      if (what === undefined || isHelp(what)) {
-        out(BENCH_HELP);
-        return what === undefined ? 2 : 0;
+      const [task, ...options] = rest;
+      if (task === undefined || isHelp(task)) {
+        out(benchHelp());
+        return task === undefined ? 2 : 0;
       }
-      if (what !== 'lm') throw new UsageError(`bench: unknown benchmark '${what}'; available: lm`);
-      const parsed = parseBenchArgs(options, io.baseDir, ['posenc', ...argv].join(' '));
-      if (parsed.help) return (out(BENCH_LM_HELP), 0);
-      const prepared = await prepareLMBench(parsed.options);
+      const harness = harnessFor(task, 'bench');
+      const parsed = parseBenchCommand(harness, options, io.baseDir, ['posenc', ...argv].join(' '));
+      if (parsed.help) return (out(taskHelp(harness)), 0);
+      const prepared = await prepareBench(parsed.options);
       const progress = createProgressReporter(io.stderr);
       for (const u of prepared.unavailable) progress.note(`${u.method}: not run — ${u.reason}`);
-      const outcome = await runLMBench(prepared, {
+      const outcome = await runBench(prepared, {
         progress,
         ...(io.signal && { signal: io.signal }),
       });
-      out(`\n${markdownTable(outcome.results, 'nonoverlapping')}\n`);
+      const [first] = harness.metrics(prepared.config);
+      const headline = harness.metrics(prepared.config).filter((m) => m.unit === first?.unit);
+      if (outcome.results.cells.length && headline.length) {
+        out(`\n${markdownTable(metricTable(outcome.results, headline))}\n`);
+        out(
+          `${first!.unit[0]!.toUpperCase()}${first!.unit.slice(1)} (the other figures and the charts are in the reports).`,
+        );
+      }
       out(
-        `Perplexity per token, nonoverlapping windows (sliding window and charts in the reports).`,
-      );
-      out(
-        `${outcome.skipped.length ? `${outcome.skipped.length} method(s) were already done. ` : ''}Results: ${join(outcome.folder, RESULTS_FILE)}, ${join(outcome.folder, REPORT_MD)}, ${join(outcome.folder, REPORT_HTML)}`,
+        `${outcome.skipped.length ? `${outcome.skipped.length} cell(s) were already done. ` : ''}Results: ${join(outcome.folder, RESULTS_FILE)}, ${join(outcome.folder, REPORT_MD)}, ${join(outcome.folder, REPORT_HTML)}`,
       );
       if (io.signal?.aborted) {
         io.stderr.write(
@@ -69,11 +85,17 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       }
       return outcome.failed.length ? 1 : 0;
     }
-    throw new UsageError(`unknown command '${command}'; commands: list, bench lm (posenc --help)`);
+    throw new UsageError(
+      `unknown command '${command}'; commands: list, bench <task> (tasks: ${tasks()}; posenc --help)`,
+    );
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr.write(`posenc: ${e.message.split('\n')[0]}\n`);
       return 2;
+    }
+    if (e instanceof StateFileError) {
+      io.stderr.write(`posenc: ${e.message}\n`);
+      return 1;
     }
     io.stderr.write(`posenc: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;

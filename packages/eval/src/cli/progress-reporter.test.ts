@@ -20,7 +20,7 @@ describe('progress reporter', () => {
   it('prints a plain line every tenth of the steps when not on a terminal', () => {
     const stream = new CapturedStream();
     const progress = createProgressReporter(stream);
-    progress.methodStarted('alibi', 1, 3);
+    progress.cellStarted('alibi', 1, 3);
     for (let s = 0; s < 20; s++) progress.trainStep('alibi', event(s));
     const lines = stream.text.trim().split('\n');
     expect(lines[0]).toBe('[2/3] alibi');
@@ -34,12 +34,12 @@ describe('progress reporter', () => {
     const stream = new CapturedStream();
     stream.isTTY = true;
     const progress = createProgressReporter(stream);
-    progress.methodStarted('rope', 0, 2, 40);
+    progress.cellStarted('rope', 0, 2, 40);
     progress.trainStep('rope', event(9));
     expect(stream.text).toContain('[1/2] rope: resuming from step 40\n');
     const bar = stream.text.split('\r\x1b[2K').at(-1)!;
     expect(bar).toBe('[1/2] rope ██████████░░░░░░░░░░ 10/20  loss 2.410  2048 tok/s  ETA 0:03');
-    progress.methodFinished('rope', 'final loss 2.3');
+    progress.cellFinished('rope', 'final loss 2.3');
     expect(stream.text.endsWith('\r\x1b[2K[1/2] rope: done — final loss 2.3\n')).toBe(true);
   });
 

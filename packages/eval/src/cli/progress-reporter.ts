@@ -4,8 +4,7 @@
  * well in CI logs and files.
  */
 import type { ProgressEvent } from '@posenc/core';
-import type { BenchProgress } from '../bench/progress.js';
-import type { PerplexityResult } from '../lm/perplexity.js';
+import type { RunProgress } from '../run/progress.js';
 
 export interface ProgressStream {
   write(text: string): unknown;
@@ -32,11 +31,7 @@ export function stepLine(method: string, e: ProgressEvent): string {
   return `${method}  step ${e.step + 1}/${e.totalSteps}  loss ${e.loss.toFixed(3)}${tps}  ETA ${formatDuration(e.etaMs)}`;
 }
 
-function evalLine(method: string, r: PerplexityResult): string {
-  return `${method}  ${r.mode}@${r.length}  perplexity ${r.perplexity.toFixed(3)}  (${r.tokens} tokens, ${(r.wallMs / 1000).toFixed(1)} s)`;
-}
-
-export function createProgressReporter(stream: ProgressStream): BenchProgress {
+export function createProgressReporter(stream: ProgressStream): RunProgress {
   const tty = stream.isTTY === true;
   let position = '';
   let lastDraw = 0;
@@ -55,16 +50,18 @@ export function createProgressReporter(stream: ProgressStream): BenchProgress {
     transient = true;
   };
   return {
-    runStarted: ({ folder, methods, engine }) =>
-      line(`posenc bench lm: ${methods.length} method(s) on the ${engine} engine → ${folder}`),
-    methodSkipped: (method, why) => line(`${method}: ${why}, skipped`),
-    methodStarted: (method, index, total, resumedFrom) => {
+    runStarted: ({ task, folder, methods, seeds, cells, engine }) =>
+      line(
+        `posenc bench ${task}: ${methods.length} method(s)${seeds.length > 1 ? ` × ${seeds.length} seeds = ${cells} cells` : ''} on the ${engine} engine → ${folder}`,
+      ),
+    cellSkipped: (cell, why) => line(`${cell}: ${why}, skipped`),
+    cellStarted: (cell, index, total, resumedFrom) => {
       position = `[${index + 1}/${total}]`;
       line(
-        `${position} ${method}${resumedFrom !== undefined ? `: resuming from step ${resumedFrom}` : ''}`,
+        `${position} ${cell}${resumedFrom !== undefined ? `: resuming from step ${resumedFrom}` : ''}`,
       );
     },
-    trainStep: (method, e) => {
+    trainStep: (cell, e) => {
       const last = e.step + 1 === e.totalSteps;
       if (tty) {
         const now = performance.now();
@@ -73,17 +70,17 @@ export function createProgressReporter(stream: ProgressStream): BenchProgress {
         const tps =
           e.tokensPerSecond !== undefined ? `  ${Math.round(e.tokensPerSecond)} tok/s` : '';
         draw(
-          `${position} ${method} ${bar((e.step + 1) / e.totalSteps, 20)} ${e.step + 1}/${e.totalSteps}  loss ${e.loss.toFixed(3)}${tps}  ETA ${formatDuration(e.etaMs)}`,
+          `${position} ${cell} ${bar((e.step + 1) / e.totalSteps, 20)} ${e.step + 1}/${e.totalSteps}  loss ${e.loss.toFixed(3)}${tps}  ETA ${formatDuration(e.etaMs)}`,
         );
         return;
       }
       const every = Math.max(1, Math.round(e.totalSteps / 10));
-      if ((e.step + 1) % every === 0 || last) line(stepLine(method, e));
+      if ((e.step + 1) % every === 0 || last) line(stepLine(cell, e));
     },
-    evaluated: (method, r) =>
-      tty ? draw(`${position} ${evalLine(method, r)}`) : line(evalLine(method, r)),
-    methodFinished: (method, summary) => line(`${position} ${method}: done — ${summary}`),
-    methodFailed: (method, error) => line(`${position} ${method}: FAILED — ${error}`),
+    evaluated: (cell, text) =>
+      tty ? draw(`${position} ${cell}  ${text}`) : line(`${cell}  ${text}`),
+    cellFinished: (cell, summary) => line(`${position} ${cell}: done — ${summary}`),
+    cellFailed: (cell, error) => line(`${position} ${cell}: FAILED — ${error}`),
     note: (text) => line(text),
   };
 }

@@ -8,6 +8,8 @@ export const WORD_TOKENIZER_FIXTURE = fileURLToPath(
   new URL('./fixtures/word-tokenizer/tokenizer.json', import.meta.url),
 );
 export const EVAL_PACKAGE_DIR = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository's root folder. */
+export const REPOSITORY_DIR = fileURLToPath(new URL('../../../../', import.meta.url));
 export const CLI_ENTRY = fileURLToPath(new URL('../cli.ts', import.meta.url));
 
 /** tsx's loader as a file URL, so `node --import` finds it from any working directory. */

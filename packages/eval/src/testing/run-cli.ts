@@ -15,14 +15,19 @@ export interface CliExit {
  */
 export function runCli(
   args: readonly string[],
-  options: { cwd?: string; onStart?: (child: ChildProcess) => void } = {},
+  options: {
+    cwd?: string;
+    onStart?: (child: ChildProcess) => void;
+    /** Variables over the test's environment (POSENC_BACKEND, …). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<CliExit> {
   const child = spawn(
     process.execPath,
     ['--import', TSX_LOADER, '--conditions=@posenc/source', CLI_ENTRY, ...args],
     {
       cwd: options.cwd ?? EVAL_PACKAGE_DIR,
-      env: { ...process.env, npm_lifecycle_event: '', POSENC_BACKEND: 'wasm' },
+      env: { ...process.env, npm_lifecycle_event: '', POSENC_BACKEND: 'wasm', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -41,5 +46,11 @@ export function runCli(
 export function ownLines(stderr: string): string[] {
   return stderr
     .split('\n')
-    .filter((l) => l.trim() !== '' && !l.startsWith('npm warn') && !l.startsWith('(node:'));
+    .filter(
+      (l) =>
+        l.trim() !== '' &&
+        !l.startsWith('npm warn') &&
+        !l.startsWith('(node:') &&
+        !l.startsWith('(Use `node --trace-warnings'),
+    );
 }

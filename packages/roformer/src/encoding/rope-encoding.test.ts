@@ -18,11 +18,15 @@ import {
 } from '@posenc/core';
 import '../index.js';
 import { applyRope } from '../rope/apply-rope.js';
-import { maxAbsDiff } from '../testing/golden-cases.js';
+import {
+  attentionContext,
+  maxAbsDiff,
+  onCpuWithoutLeaks,
+  testBuildSpec,
+} from '@posenc/core/testing';
 import { uniform } from '../testing/random.js';
 import { dot, referenceRope } from '../testing/reference-rope.js';
 import { RopeEncoding } from './rope-encoding.js';
-import { onCpuWithoutLeaks } from '../testing/cpu-without-leaks.js';
 
 onCpuWithoutLeaks();
 
@@ -31,20 +35,11 @@ function rope(config: Record<string, unknown> = {}): RopeEncoding {
 }
 
 function context(
-  queryPositions: Positions,
-  keyPositions: Positions,
+  queries: Positions,
+  keys: Positions,
   options: { causal?: boolean; kind?: AttentionKind; headDim?: number } = {},
 ): AttentionContext {
-  return {
-    queryPositions,
-    keyPositions,
-    heads: 2,
-    headDim: options.headDim ?? 8,
-    causal: options.causal ?? false,
-    layer: 0,
-    kind: options.kind ?? 'softmax',
-    training: false,
-  };
+  return attentionContext({ queries, keys, ...options });
 }
 
 function tensor4(seed: number, shape: [number, number, number, number]): tf.Tensor4D {
@@ -77,7 +72,7 @@ describe('the rope encoding', () => {
     expect(() =>
       rope({ scaling: 'llama3', factor: 8, lowFreqFactor: 4, highFreqFactor: 2 }),
     ).toThrow(/field 'highFreqFactor' = 2 is not allowed; must be > lowFreqFactor = 4/);
-    const spec = { layers: 1, heads: 2, headDim: 8, modelDim: 16, maxPositions: 32, seed: 0 };
+    const spec = testBuildSpec({ layers: 1, maxPositions: 32, seed: 0 });
     expect(() => rope({ rotaryDim: 10 }).build(spec)).toThrow(
       /rotaryDim = 10 from startIndex = 0 does not fit in the 8 features/,
     );
@@ -331,7 +326,7 @@ describe('the rope encoding', () => {
 
   it('dynamic scaling takes the trained length from the model and the current length from both sides', () => {
     const encoding = rope({ scaling: 'dynamic', factor: 2 });
-    encoding.build({ layers: 1, heads: 1, headDim: 4, modelDim: 4, maxPositions: 8, seed: 0 });
+    encoding.build(testBuildSpec({ layers: 1, heads: 1, headDim: 4, maxPositions: 8, seed: 0 }));
     const queries = positionsFromIds([[30, 31]]);
     const keys = sequencePositions(1, 32);
     const q = tf.tensor4d([1, 0, 0, 0, 1, 0, 0, 0], [1, 1, 2, 4]);

@@ -17,6 +17,7 @@ import {
   type PositionEncoding,
   type QKV,
   type Schema,
+  supportedAttention,
   tf,
 } from '@posenc/core';
 import { AngleTableCache } from '../rope/angle-tables.js';
@@ -171,14 +172,15 @@ function checkConfig(c: RopeConfig): void {
 
 export class RopeEncoding implements PositionEncoding {
   readonly name = 'rope';
-  /** xPos grows scores with distance unless attention is causal, and has no linear form. */
-  readonly supports: readonly AttentionKind[];
   private readonly cache = new AngleTableCache();
   private spec: EncodingBuildSpec | undefined;
 
   constructor(readonly config: RopeConfig) {
     checkConfig(config);
-    this.supports = config.xpos ? ['softmax'] : ['softmax', 'linear'];
+  }
+
+  get supports(): readonly AttentionKind[] {
+    return supportedAttention(ropeDefinition, this.config);
   }
 
   /** Checks the rotated slice against the head size now, so a bad config fails at model build. */
@@ -325,7 +327,33 @@ export const ropeDefinition: EncodingDefinition<typeof ropeSchema> = {
     'Rotary position embedding: q and k rotated by position-dependent angles, so q·k depends on m−n (interleaved or half layout, partial, scaling, xPos, axial 2D, linear attention)',
   paper: 'Su et al. 2021, arXiv 2104.09864',
   package: ROPE_PACKAGE,
-  supports: ['softmax', 'linear'],
   schema: ropeSchema,
+  variants: [
+    {
+      name: 'xpos',
+      description: 'RoPE with an exponential decay of q·k with distance (xPos, scale base 512)',
+      paper: 'Sun et al. 2022, arXiv 2212.10554',
+      config: { name: 'rope', xpos: true },
+    },
+    {
+      // HF `_compute_dynamic_ntk_parameters`: the training-free extension many LLaMA users apply;
+      // the base grows only for inputs longer than the training length.
+      name: 'rope+dynamic',
+      description:
+        'RoPE with dynamic NTK scaling (factor 2): the base grows for inputs longer than the training length',
+      paper: 'Su et al. 2021; dynamic NTK (bloc97, emozilla 2023) as in HF modeling_rope_utils',
+      config: { name: 'rope', scaling: 'dynamic', factor: 2 },
+    },
+  ],
+  // xPos grows scores with distance unless attention is causal, and has no linear form.
+  supports: (config) => (config.xpos ? ['softmax'] : ['softmax', 'linear']),
+  // Axial 2D turns half the rotated features with the row, half with the column; xPos is 1D only.
+  positions: (config) => ({
+    kinds:
+      config.xpos || (config.rotaryDim !== undefined && config.rotaryDim % 4 !== 0)
+        ? ['1d']
+        : ['1d', '2d'],
+    fractional: true,
+  }),
   create: (config) => new RopeEncoding(config),
 };

@@ -2,7 +2,7 @@
  * RoFormer's configuration: the fields of HF `RoFormerConfig` (configuration_roformer.py) in
  * camelCase, with HF's defaults where a default exists.
  */
-import { ConfigError, parseConfig, type ConfigOf } from '@posenc/core';
+import { ConfigError, parseConfig, type Activation, type ConfigOf } from '@posenc/core';
 
 export const ROFORMER_SCHEMA = {
   vocabSize: { type: 'number', integer: true, min: 1, doc: 'vocab_size' },
@@ -58,6 +58,13 @@ export const ROFORMER_SCHEMA = {
 } as const;
 
 export type RoFormerConfig = ConfigOf<typeof ROFORMER_SCHEMA>;
+
+/** HF's ACT2FN names as core's activations: HF 'gelu' is the exact erf form, 'gelu_new' the tanh one. */
+export const HF_ACTIVATIONS = {
+  gelu: 'gelu_erf',
+  gelu_new: 'gelu',
+  relu: 'relu',
+} as const satisfies Record<RoFormerConfig['hiddenAct'], Activation>;
 
 /** The validated config with every size resolved. */
 export type ResolvedRoFormerConfig = RoFormerConfig & {

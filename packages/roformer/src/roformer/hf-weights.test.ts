@@ -10,9 +10,8 @@ import {
   type TensorEntry,
 } from '@posenc/core';
 import '../index.js';
-import { maxAbsDiff } from '../testing/golden-cases.js';
+import { maxAbsDiff, onCpuWithoutLeaks } from '@posenc/core/testing';
 import { randomizeParameters } from '../testing/randomize.js';
-import { onCpuWithoutLeaks } from '../testing/cpu-without-leaks.js';
 import {
   assignHFRoFormerWeights,
   fromHFConfig,

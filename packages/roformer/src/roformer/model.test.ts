@@ -1,12 +1,17 @@
 import { describe, expect, it, vi } from 'vitest';
-import { sequencePositions, tf, type TensorEntry } from '@posenc/core';
+import {
+  sequencePositions,
+  tf,
+  TransformerBody,
+  TransformerLayer,
+  type TensorEntry,
+} from '@posenc/core';
 import '../index.js';
-import { maxAbsDiff } from '../testing/golden-cases.js';
+import { maxAbsDiff, onCpuWithoutLeaks } from '@posenc/core/testing';
 import { hfRoFormerReference } from '../testing/hf-roformer-reference.js';
 import { randomizeParameters } from '../testing/randomize.js';
 import { hfRoFormerEntries } from './hf-weights.js';
 import { IGNORE_INDEX, RoFormer, type RoFormerOptions } from './model.js';
-import { onCpuWithoutLeaks } from '../testing/cpu-without-leaks.js';
 
 onCpuWithoutLeaks();
 
@@ -71,6 +76,24 @@ describe('RoFormer', () => {
     );
     expect(maxAbsDiff(got.hidden[0]!.flat(), noRope.hidden.flat())).toBeGreaterThan(1e-2);
     tf.dispose([input, tokenTypes, attentionMask, hidden, logits]);
+    model.dispose();
+  });
+
+  it("runs core's TransformerLayers through core's TransformerBody, with its rope encoding", () => {
+    const model = new RoFormer(TINY);
+    expect(model.layers).toHaveLength(TINY.layers);
+    for (const layer of model.layers) expect(layer).toBeInstanceOf(TransformerLayer);
+    const run = vi.spyOn(TransformerBody.prototype, 'run');
+    const tokens = tf.tensor2d([[1, 2, 3]], [1, 3], 'int32');
+    tf.tidy(() => {
+      model.forward(tokens);
+    });
+    expect(run).toHaveBeenCalledTimes(1);
+    const body = run.mock.contexts[0] as TransformerBody;
+    expect(body.layers).toBe(model.layers);
+    expect(body.encodings).toEqual([model.rope]);
+    run.mockRestore();
+    tokens.dispose();
     model.dispose();
   });
 

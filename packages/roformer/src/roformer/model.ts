@@ -5,30 +5,31 @@
  * (modeling_roformer.py); `hf-weights.ts` maps its safetensors names onto ours.
  */
 import {
+  activate,
+  assertLikeTokens,
   collectParameters,
   ConfigError,
   createEncoding,
   disposeParameters,
-  dropout,
   Embedding,
   LayerNorm,
   Linear,
-  positionsBatch,
-  positionsLength,
-  sequencePositions,
   tf,
   tokenCrossEntropy,
+  TransformerBody,
+  withPositions,
   zerosParameter,
   type Parameters,
   type Positions,
+  type TransformerLayer,
 } from '@posenc/core';
 import { RopeEncoding, type RopeConfig } from '../encoding/rope-encoding.js';
 import {
+  HF_ACTIVATIONS,
   resolveRoFormerConfig,
   type ResolvedRoFormerConfig,
   type RoFormerConfig,
 } from './config.js';
-import { activation, RoFormerLayer } from './layer.js';
 
 /** Rope settings a RoFormer may change (RoFormer's own: interleaved, θ = 10000, every feature). */
 export type RoFormerRopeConfig = Partial<Omit<RopeConfig, 'rotaryValue'>>;
@@ -69,7 +70,9 @@ export class RoFormer {
   readonly config: ResolvedRoFormerConfig;
   /** The one rope encoding every layer's attention calls. */
   readonly rope: RopeEncoding;
-  readonly layers: RoFormerLayer[];
+  /** Post-LN layers with HF `RoFormerLayer`'s semantics (BERT's block). */
+  readonly layers: TransformerLayer[];
+  private readonly body: TransformerBody;
   readonly wordEmbeddings: Embedding;
   readonly typeEmbeddings: Embedding;
   readonly embeddingNorm: LayerNorm;
@@ -98,14 +101,24 @@ export class RoFormer {
       throw new Error(
         `RoFormer: the rope settings ${JSON.stringify(rope)} do not support linear attention`,
       );
-    this.rope.build({
-      layers: c.layers,
-      heads: c.heads,
-      headDim: c.headDim,
-      modelDim: c.hiddenSize,
-      maxPositions: c.maxPositionEmbeddings,
-      seed: c.seed,
-    });
+    this.body = new TransformerBody(
+      {
+        owner: 'RoFormer',
+        layers: c.layers,
+        modelDim: c.hiddenSize,
+        heads: c.heads,
+        ffnDim: c.intermediateSize,
+        norm: 'post',
+        attention: c.attention,
+        featureMap: c.featureMap,
+        activation: HF_ACTIVATIONS[c.hiddenAct],
+        layerNormEps: c.layerNormEps,
+        dropout: c.hiddenDropout,
+        maxPositions: c.maxPositionEmbeddings,
+        seed: c.seed,
+      },
+      [this.rope],
+    );
     this.wordEmbeddings = new Embedding('embed.tokens', c.vocabSize, c.embeddingSize, {
       seed: c.seed,
     });
@@ -117,22 +130,7 @@ export class RoFormer {
       this.embeddingProject = new Linear('embed.project', c.embeddingSize, c.hiddenSize, {
         seed: c.seed,
       });
-    this.layers = Array.from(
-      { length: c.layers },
-      (_, layer) =>
-        new RoFormerLayer({
-          layer,
-          hiddenSize: c.hiddenSize,
-          heads: c.heads,
-          intermediateSize: c.intermediateSize,
-          activation: c.hiddenAct,
-          layerNormEps: c.layerNormEps,
-          dropout: c.hiddenDropout,
-          attention: c.attention,
-          featureMap: c.featureMap,
-          seed: c.seed,
-        }),
-    );
+    this.layers = this.body.buildLayers();
     if (c.mlmHead)
       this.mlm = {
         transform: new Linear('mlm.transform', c.hiddenSize, c.embeddingSize, { seed: c.seed }),
@@ -154,74 +152,50 @@ export class RoFormer {
       const { transform, norm, bias } = this.mlm;
       modules.push(transform, norm, { parameters: () => ({ 'mlm.bias': bias }) });
     }
+    modules.push({ parameters: () => this.body.encodingParameters() });
     return collectParameters(...modules);
   }
 
   /** Hidden states for tokens `[B,N]` (int32). */
   forward(tokens: tf.Tensor2D, call: RoFormerCall = {}): RoFormerForward {
     const [b, n] = tokens.shape;
-    for (const [field, t] of [
-      ['attentionMask', call.attentionMask],
-      ['tokenTypes', call.tokenTypes],
-    ] as const)
-      if (t && (t.rank !== 2 || t.shape[0] !== b || t.shape[1] !== n))
-        throw new Error(
-          `RoFormer: ${field} has shape [${t.shape}], expected [${b}, ${n}] like the tokens`,
-        );
-    if (call.returnProbs && this.config.attention === 'linear')
-      throw new Error(
-        'RoFormer: returnProbs needs softmax attention; linear attention forms no [N,N] probabilities',
-      );
-    const own = call.positions ? undefined : sequencePositions(1, n);
-    const positions = call.positions ?? own!;
-    const rows = positionsBatch(positions);
-    if ((rows !== 1 && rows !== b) || positionsLength(positions) !== n)
-      throw new Error(
-        `RoFormer: positions describe [${rows}, ${positionsLength(positions)}] tokens, input is [${b}, ${n}]`,
-      );
-    // Slot i seeds layer i (which also uses +1); slot L the embeddings.
-    const seedOf = (slot: number) =>
-      call.training && call.dropoutSeed !== undefined
-        ? call.dropoutSeed * 1009 + slot * 7
-        : undefined;
-    try {
-      return tf.tidy(() => {
-        const types = call.tokenTypes ?? tf.zerosLike(tokens);
-        let h = tf.add(
-          this.wordEmbeddings.apply(tokens),
-          this.typeEmbeddings.apply(types),
-        ) as tf.Tensor3D;
-        h = this.embeddingNorm.apply(h);
-        h = dropout(h, this.config.hiddenDropout, seedOf(this.layers.length)) as tf.Tensor3D;
-        if (this.embeddingProject) h = this.embeddingProject.apply(h) as tf.Tensor3D;
-        const probs: tf.Tensor4D[] = [];
-        this.layers.forEach((layer, i) => {
-          const r = layer.apply(h, {
+    const input = { owner: 'RoFormer', batch: b, length: n, sharedRow: true };
+    assertLikeTokens(input, 'attentionMask', call.attentionMask);
+    assertLikeTokens(input, 'tokenTypes', call.tokenTypes);
+    return withPositions(
+      call.positions,
+      input,
+      (positions) =>
+        tf.tidy(() => {
+          const types = call.tokenTypes ?? tf.zerosLike(tokens);
+          let h = tf.add(
+            this.wordEmbeddings.apply(tokens),
+            this.typeEmbeddings.apply(types),
+          ) as tf.Tensor3D;
+          h = this.body.dropoutEmbeddings(this.embeddingNorm.apply(h), call);
+          if (this.embeddingProject) h = this.embeddingProject.apply(h) as tf.Tensor3D;
+          const body = this.body.run(h, {
             positions,
-            encodings: [this.rope],
             causal: this.config.causal,
             keyValid: call.attentionMask,
-            returnProbs: call.returnProbs,
             training: call.training,
-            dropoutSeed: seedOf(i),
+            dropoutSeed: call.dropoutSeed,
+            returnProbs: call.returnProbs,
           });
-          h = r.output;
-          if (r.probs) probs.push(r.probs);
-        });
-        const out: Record<string, tf.Tensor | tf.Tensor[]> = { hidden: h };
-        if (call.returnProbs) out['probs'] = probs;
-        return out as unknown as tf.TensorContainerObject;
-      }) as unknown as RoFormerForward;
-    } finally {
-      own?.ids.dispose();
-    }
+          const out: Record<string, tf.Tensor | tf.Tensor[]> = { hidden: body.output };
+          if (call.returnProbs) out['probs'] = body.probs;
+          return out as unknown as tf.TensorContainerObject;
+        }) as unknown as RoFormerForward,
+    );
   }
 
   /** Masked-LM logits `[B,N,V]` from hidden states (HF `RoFormerOnlyMLMHead`, tied decoder). */
   mlmLogits(hidden: tf.Tensor3D): tf.Tensor3D {
     const head = this.requireHead();
     return tf.tidy(() => {
-      const t = head.norm.apply(activation(head.transform.apply(hidden), this.config.hiddenAct));
+      const t = head.norm.apply(
+        activate(head.transform.apply(hidden), HF_ACTIVATIONS[this.config.hiddenAct]),
+      );
       const [b, n, e] = t.shape as [number, number, number];
       const logits = tf.add(
         tf.matMul(t.reshape([b * n, e]), this.wordEmbeddings.weight, false, true),
@@ -246,7 +220,7 @@ export class RoFormer {
 
   dispose(): void {
     disposeParameters(this.parameters());
-    this.rope.dispose();
+    this.body.disposeEncodings();
   }
 
   private requireHead(): NonNullable<RoFormer['mlm']> {

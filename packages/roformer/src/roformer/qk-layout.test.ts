@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '@posenc/core';
 import '../index.js';
-import { maxAbsDiff } from '../testing/golden-cases.js';
+import { maxAbsDiff, onCpuWithoutLeaks } from '@posenc/core/testing';
 import { randomizeParameters } from '../testing/randomize.js';
 import { RoFormer, type RoFormerOptions } from './model.js';
 import { convertProjectionLayout, convertRoFormerLayout } from './qk-layout.js';
-import { onCpuWithoutLeaks } from '../testing/cpu-without-leaks.js';
 
 onCpuWithoutLeaks();
 

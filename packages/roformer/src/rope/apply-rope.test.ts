@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { positionsFromIds, sequencePositions, tf } from '@posenc/core';
-import { maxAbsDiff } from '../testing/golden-cases.js';
+import { maxAbsDiff, onCpuWithoutLeaks } from '@posenc/core/testing';
 import { random, uniform } from '../testing/random.js';
 import { applyRope, type RopeOptions } from './apply-rope.js';
 import { AngleTableCache, angleTableValues } from './angle-tables.js';
 import { baseInverseFrequencies, ropeFrequencies } from './frequencies.js';
 import { layoutPermutation, type RopeLayout } from './layout.js';
 import { referenceRope } from '../testing/reference-rope.js';
-import { onCpuWithoutLeaks } from '../testing/cpu-without-leaks.js';
 
 onCpuWithoutLeaks();
 

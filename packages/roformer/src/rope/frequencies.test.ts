@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@posenc/core';
+import { expectClose } from '@posenc/core/testing';
 import { applyRope } from './apply-rope.js';
 import {
   baseInverseFrequencies,
@@ -20,17 +21,16 @@ beforeAll(async () => {
 /** θ_i = base^(−2i/d). */
 const theta = (i: number, d: number, base = 10000) => base ** ((-2 * i) / d);
 
-function expectClose(actual: number, expected: number, relative = 1e-12): void {
-  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(relative * Math.abs(expected));
-}
+/** The formulas in float64: equal to the last bits but for rounding. */
+const FORMULA = { rtol: 1e-12 };
 
 describe('RoPE frequencies', () => {
   it('default: θ_0 = 1, θ_i = base^(−2i/d), the last pair is the slowest', () => {
     const f = baseInverseFrequencies(64);
     expect(f.length).toBe(32);
     expect(f[0]).toBe(1);
-    expectClose(f[1]!, 10000 ** (-1 / 32));
-    expectClose(f[31]!, 10000 ** (-62 / 64));
+    expectClose(f[1]!, 10000 ** (-1 / 32), FORMULA);
+    expectClose(f[31]!, 10000 ** (-62 / 64), FORMULA);
     expect(ropeFrequencies({ rotaryDim: 64 }).attentionFactor).toBe(1);
   });
 
@@ -39,7 +39,7 @@ describe('RoPE frequencies', () => {
       rotaryDim: 64,
       scaling: { type: 'linear', factor: 4 },
     });
-    for (const i of [0, 7, 31]) expectClose(inverseFrequencies[i]!, theta(i, 64) / 4);
+    for (const i of [0, 7, 31]) expectClose(inverseFrequencies[i]!, theta(i, 64) / 4, FORMULA);
     expect(attentionFactor).toBe(1);
   });
 
@@ -50,10 +50,10 @@ describe('RoPE frequencies', () => {
       scaling: { type: 'ntk', factor: 4 },
     });
     const base = 10000 * 4 ** (d / (d - 2));
-    for (const i of [0, 10, 31]) expectClose(inverseFrequencies[i]!, theta(i, d, base));
+    for (const i of [0, 10, 31]) expectClose(inverseFrequencies[i]!, theta(i, d, base), FORMULA);
     expect(inverseFrequencies[0]).toBe(1);
     // Pair d/2 − 1 has exponent −(d−2)/d, which turns the rescale into exactly 1/α.
-    expectClose(inverseFrequencies[31]!, theta(31, d) / 4, 1e-12);
+    expectClose(inverseFrequencies[31]!, theta(31, d) / 4, FORMULA);
   });
 
   it('dynamic: no change up to maxPositions, then base·(f·L/max − (f − 1))^(d/(d−2))', () => {
@@ -64,7 +64,7 @@ describe('RoPE frequencies', () => {
     for (const L of [1, 1000, 2048]) expect(at(L)).toEqual(baseInverseFrequencies(d));
     // L = 4096: 2·4096/2048 − 1 = 3.
     const grown = 10000 * 3 ** (d / (d - 2));
-    for (const i of [1, 30, 63]) expectClose(at(4096)[i]!, theta(i, d, grown));
+    for (const i of [1, 30, 63]) expectClose(at(4096)[i]!, theta(i, d, grown), FORMULA);
     // Without a length, the trained length: HF's initial inv_freq.
     expect(ropeFrequencies({ rotaryDim: d, scaling }).inverseFrequencies).toEqual(
       baseInverseFrequencies(d),
@@ -102,24 +102,24 @@ describe('RoPE frequencies', () => {
       expect([low, high]).toEqual([20, 46]);
       expect(yarnCorrectionRange(d, 10000, scaling)).toEqual([low, high]);
       const { inverseFrequencies: f, attentionFactor } = ropeFrequencies({ rotaryDim: d, scaling });
-      for (const i of [0, 10, low]) expectClose(f[i]!, theta(i, d));
-      for (const i of [high, 50, 63]) expectClose(f[i]!, theta(i, d) / 16);
+      for (const i of [0, 10, low]) expectClose(f[i]!, theta(i, d), FORMULA);
+      for (const i of [high, 50, 63]) expectClose(f[i]!, theta(i, d) / 16, FORMULA);
       const mid = 33; // ramp (33 − 20)/(46 − 20) = 1/2
-      expectClose(f[mid]!, 0.5 * theta(mid, d) + 0.5 * (theta(mid, d) / 16));
+      expectClose(f[mid]!, 0.5 * theta(mid, d) + 0.5 * (theta(mid, d) / 16), FORMULA);
       // √(1/t) = 0.1·ln(s) + 1 (YaRN Eq. 22; HF get_mscale).
-      expectClose(attentionFactor, 0.1 * Math.log(16) + 1);
+      expectClose(attentionFactor, 0.1 * Math.log(16) + 1, FORMULA);
     });
 
     it('without truncation the ramp bounds are the fractional correction dims', () => {
       const range = yarnCorrectionRange(d, 10000, { ...scaling, truncate: false });
-      expectClose(range[0], correction(32));
-      expectClose(range[1], correction(1));
+      expectClose(range[0], correction(32), FORMULA);
+      expectClose(range[1], correction(1), FORMULA);
       const f = ropeFrequencies({
         rotaryDim: d,
         scaling: { ...scaling, truncate: false },
       }).inverseFrequencies;
       const ramp = (30 - range[0]) / (range[1] - range[0]);
-      expectClose(f[30]!, (1 - ramp) * theta(30, d) + ramp * (theta(30, d) / 16));
+      expectClose(f[30]!, (1 - ramp) * theta(30, d) + ramp * (theta(30, d) / 16), FORMULA);
     });
 
     it('attention factor: an explicit value, or DeepSeek’s mscale ratio', () => {
@@ -132,7 +132,11 @@ describe('RoPE frequencies', () => {
         rotaryDim: d,
         scaling: { ...scaling, mscale: 1, mscaleAllDim: 0.5 },
       });
-      expectClose(ratio.attentionFactor, (0.1 * Math.log(16) + 1) / (0.05 * Math.log(16) + 1));
+      expectClose(
+        ratio.attentionFactor,
+        (0.1 * Math.log(16) + 1) / (0.05 * Math.log(16) + 1),
+        FORMULA,
+      );
     });
   });
 
@@ -156,11 +160,15 @@ describe('RoPE frequencies', () => {
         expect(f[i]).toBe(theta(i, d, base));
         seen = { ...seen, high: seen.high + 1 };
       } else if (w > 8192 / 1) {
-        expectClose(f[i]!, theta(i, d, base) / 8);
+        expectClose(f[i]!, theta(i, d, base) / 8, FORMULA);
         seen = { ...seen, low: seen.low + 1 };
       } else {
         const smooth = (8192 / w - 1) / (4 - 1);
-        expectClose(f[i]!, (1 - smooth) * (theta(i, d, base) / 8) + smooth * theta(i, d, base));
+        expectClose(
+          f[i]!,
+          (1 - smooth) * (theta(i, d, base) / 8) + smooth * theta(i, d, base),
+          FORMULA,
+        );
         seen = { ...seen, mid: seen.mid + 1 };
       }
     }
@@ -182,10 +190,10 @@ describe('RoPE frequencies', () => {
     const short = ropeFrequencies({ rotaryDim: d, scaling, sequenceLength: 4096 });
     const long = ropeFrequencies({ rotaryDim: d, scaling, sequenceLength: 4097 });
     for (let i = 0; i < 4; i++) {
-      expectClose(short.inverseFrequencies[i]!, theta(i, d) / scaling.shortFactor[i]!);
-      expectClose(long.inverseFrequencies[i]!, theta(i, d) / scaling.longFactor[i]!);
+      expectClose(short.inverseFrequencies[i]!, theta(i, d) / scaling.shortFactor[i]!, FORMULA);
+      expectClose(long.inverseFrequencies[i]!, theta(i, d) / scaling.longFactor[i]!, FORMULA);
     }
-    expectClose(short.attentionFactor, Math.sqrt(1 + Math.log(32) / Math.log(4096)));
+    expectClose(short.attentionFactor, Math.sqrt(1 + Math.log(32) / Math.log(4096)), FORMULA);
   });
 
   it('rejects bad scalings naming the field, the value and what is allowed', () => {

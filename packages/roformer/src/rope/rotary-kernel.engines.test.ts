@@ -4,7 +4,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { gridPositions, selectEngine, tf, type EngineName } from '@posenc/core';
-import { maxAbsDiff } from '../testing/golden-cases.js';
+import { maxAbsDiff } from '@posenc/core/testing';
 import { uniform } from '../testing/random.js';
 import { applyRope, type RopeOptions } from './apply-rope.js';
 import type { RopePositionsInput } from './coordinates.js';

@@ -1,0 +1,112 @@
+/**
+ * Rows from @posenc/shortformer (Press, Smith & Lewis 2021, arXiv 2012.15832), one per procedure
+ * the package declares (`SHORTFORMER_PROCEDURES`), each on its own procedure: unshuffled
+ * contiguous streams (one per batch row), staged subsequence lengths with tokens per batch
+ * fixed, optimizer state carried across stages; with the cache, each subsequence attends to the
+ * previous one, and nonoverlapping evaluation carries the cache as the paper evaluates it.
+ */
+import { createEncoding } from '@posenc/core';
+import type * as Shortformer from '@posenc/shortformer';
+import { requireEncoding, requireExports } from '../../../run/plugin-import.js';
+import { evaluateWithCache } from '../evaluation/cached-evaluation.js';
+import { decoderScorer } from '../evaluation/decoder-scorer.js';
+import { evaluatePerplexity } from '../evaluation/perplexity.js';
+import type { LMRow, LMSession, LMSessionContext } from './session.js';
+import { createModel } from './standard-session.js';
+
+const PACKAGE = '@posenc/shortformer';
+const PAPER = 'Press, Smith & Lewis 2021, arXiv 2012.15832';
+
+type ShortformerModule = typeof Shortformer;
+type Procedure = Shortformer.ShortformerProcedure;
+
+/** Stage lengths in tokens for a final length L, or a reason they do not fit. */
+function stageLengths(procedure: Procedure, trainLength: number): number[] | string {
+  const lengths = procedure.stages.map((s) => s.lengthRatio * trainLength);
+  const bad = lengths.find((l) => !Number.isInteger(l) || l < 1);
+  if (bad !== undefined)
+    return `--train-len ${trainLength} gives ${procedure.name} a stage of ${bad} tokens; it needs a multiple of ${Math.round(1 / Math.min(...procedure.stages.map((s) => s.lengthRatio)))}`;
+  return lengths;
+}
+
+export function shortformerRows(module: Record<string, unknown> | undefined): LMRow[] {
+  if (!module) return [];
+  const procedures = (module as Partial<ShortformerModule>).SHORTFORMER_PROCEDURES ?? [];
+  return procedures.map((procedure) => ({
+    name: procedure.name,
+    description: procedure.description,
+    paper: PAPER,
+    package: PACKAGE,
+    checkConfig: ({ trainLength, steps }) => {
+      const lengths = stageLengths(procedure, trainLength);
+      if (typeof lengths === 'string') return lengths;
+      const short = Math.round(procedure.stages[0]!.share * steps);
+      if (procedure.stages.length > 1 && (short < 1 || short >= steps))
+        return `--steps ${steps} leaves no step for one of ${procedure.name}'s stages`;
+      return undefined;
+    },
+    prepare: async () => {
+      const api = requireExports(procedure.name, PACKAGE, module, [
+        'StagedSchedule',
+        'shortformerTraining',
+        'SubsequenceCache',
+      ]) as unknown as Pick<
+        ShortformerModule,
+        'StagedSchedule' | 'shortformerTraining' | 'SubsequenceCache'
+      >;
+      requireEncoding(procedure.name, PACKAGE, procedure.encoding);
+      const firstPosition = (module as Partial<ShortformerModule>).FIRST_WINDOW_POSITION ?? 1;
+      return (context) => stagedSession(context, procedure, api, firstPosition);
+    },
+  }));
+}
+
+function stagedSession(
+  context: LMSessionContext,
+  procedure: Procedure,
+  api: Pick<ShortformerModule, 'StagedSchedule' | 'shortformerTraining' | 'SubsequenceCache'>,
+  firstPosition: number,
+): LMSession {
+  const { trainLength, batch, steps } = context.config;
+  const lengths = stageLengths(procedure, trainLength) as number[];
+  const model = createModel(context, [createEncoding({ name: procedure.encoding })]);
+  const schedule = new api.StagedSchedule({
+    stages: procedure.stages.map((s, i) => ({ length: lengths[i]!, share: s.share })),
+    tokensPerBatch: batch * trainLength,
+    totalSteps: steps,
+    defaultCache: procedure.cache ? 'length' : 0,
+  });
+  const train = context.data.train.tokens;
+  const tokens = train instanceof Int32Array ? train : Int32Array.from(train);
+  const plan = api.shortformerTraining({ model, tokens, schedule });
+  const scorer = decoderScorer(model, firstPosition);
+  return {
+    model,
+    notes: [
+      `trained on unshuffled contiguous streams (one per batch row), stages ${lengths.join(' → ')} with ${batch * trainLength} tokens per batch${procedure.cache ? `, cache of the previous subsequence (L′ = L)` : ''}; window positions start at ${firstPosition}`,
+    ],
+    ...(procedure.cache && {
+      evalModeNotes: {
+        nonoverlapping: 'with the cache of the previous block (L′ = L)',
+        sliding: 'windows without the cache',
+      },
+    }),
+    parameters: () => model.parameters(),
+    batchAt: (step, micro) => plan.batchAt(step, micro),
+    // batchAt made these batches: the plan's own.
+    loss: (b, c) => plan.loss(b as Shortformer.ShortformerBatch, c),
+    evaluate: (segments, spec) =>
+      procedure.cache && spec.mode === 'nonoverlapping'
+        ? evaluateWithCache(
+            model,
+            segments,
+            spec,
+            () => new api.SubsequenceCache({ cacheLength: spec.length, firstPosition }),
+          )
+        : evaluatePerplexity(segments, spec, scorer),
+    dispose: () => {
+      plan.dispose();
+      model.dispose();
+    },
+  };
+}
