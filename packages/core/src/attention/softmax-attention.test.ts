@@ -177,6 +177,7 @@ describe('MultiHeadAttention', () => {
     // An identity projectionInputs hook that returns new tensors forces the three products.
     const copyInputs: PositionEncoding = {
       name: 'test-copy-inputs',
+      config: {},
       supports: ['softmax'],
       projectionInputs: (xq, xk) => ({ xq: tf.add(xq, 0), xk: tf.add(xk, 0) }),
     };

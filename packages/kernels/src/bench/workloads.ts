@@ -12,6 +12,7 @@ import {
   AdamW,
   createEncoding,
   DecoderLM,
+  MODEL_PARAMETER_SCOPES,
   randomWindows,
   sequencePositions,
   Trainer,
@@ -113,6 +114,7 @@ async function ropeEncoding(s: WorkloadSizes): Promise<PositionEncoding> {
     modelDim: s.heads * s.headDim,
     maxPositions: s.length,
     seed: 1,
+    scopes: MODEL_PARAMETER_SCOPES,
   });
   return rope;
 }

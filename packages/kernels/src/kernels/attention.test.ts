@@ -17,6 +17,7 @@ import {
   type AttentionContext,
   type EncodingConfig,
 } from '@posenc/core';
+import { testBuildSpec } from '@posenc/core/testing';
 import { registerKernelsBackend, type KernelsBackendInfo } from '../backend.js';
 import { expectNoLeaks, expectSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
 
@@ -81,7 +82,7 @@ const [B, H, NQ, D] = [2, 3, 5, 8];
 function attentionWithGradients(c: Case): tf.Tensor[] {
   const nk = NQ + (c.cached ?? 0);
   const encoding = createEncoding(c.encoding);
-  encoding.build?.({ layers: 1, heads: H, headDim: D, modelDim: H * D, maxPositions: 16, seed: 5 });
+  encoding.build?.(testBuildSpec({ layers: 1, heads: H, headDim: D, maxPositions: 16, seed: 5 }));
   const keyPositions = sequencePositions(B, nk);
   const queryPositions = sequencePositions(B, NQ, nk - NQ);
   const ctx: AttentionContext = {
