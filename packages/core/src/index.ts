@@ -26,6 +26,7 @@ export * from './config/schema.js';
 export * from './encodings/index.js';
 
 export * from './attention/masks.js';
+export * from './attention/scaled-dot-product.js';
 export * from './attention/softmax-attention.js';
 export * from './attention/linear-attention.js';
 export * from './attention/favor-plus.js';
@@ -34,6 +35,9 @@ export * from './attention/multi-head-attention.js';
 export * from './nn/init.js';
 export * from './nn/layers.js';
 export { GELU_GRAD_KERNEL, GELU_KERNEL, geluGradient } from './nn/gelu.js';
+export * from './nn/layer-norm.js';
+export * from './nn/cross-entropy.js';
+export * from './nn/rotary-kernel.js';
 export * from './models/transformer-layer.js';
 export * from './models/transformer-body.js';
 export * from './models/call-inputs.js';

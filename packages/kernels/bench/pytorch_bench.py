@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """PyTorch reference for `npm run bench -w @posenc/kernels`.
 
-Builds the same four workloads as `src/bench/workloads.ts` (same shapes and math: causal mask
+Builds the same workloads as `src/bench/workloads.ts` (same shapes and math: causal mask
 added after the 1/sqrt(D) scaling, tanh GELU, pre-LN, tied embeddings, sum of the output as the
 loss, AdamW with core's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0.01 on
-matrices only) and prints one JSON object: {"torch": version, "threads": n, "results": [...]},
+matrices only; the harness step as `posenc bench lm` trains: cross-entropy, clipping to norm 1,
+AdamW with weight decay 0.01, the loss read back) and prints one JSON object: {"torch": version, "threads": n, "results": [...]},
 each result {"workload", "median_ms", "min_ms", "max_ms", "runs", "tokens"}.
 
 Install PyTorch from Debian: apt-get install -y python3-torch
@@ -36,16 +37,15 @@ def attention(q, k, v, mask):
 
 
 def rotate(x, cos, sin):
-    half = x.shape[-1] // 2
-    x1, x2 = x[..., :half], x[..., half:]
-    return x * cos + torch.cat([-x2, x1], dim=-1) * sin
+    # RoPE with interleaved pairs (2i, 2i+1), the rope encoding's default layout (RoFormer)
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    return torch.stack((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1).flatten(-2)
 
 
 def rotary_tables(n, d):
-    inv = 1.0 / (10000 ** (torch.arange(0, d // 2, dtype=torch.float32) / (d // 2)))
+    inv = 1.0 / (10000 ** (torch.arange(0, d, 2, dtype=torch.float32) / d))
     angles = torch.arange(n, dtype=torch.float32)[:, None] * inv[None, :]
-    full = torch.cat([angles, angles], dim=1)
-    return full.cos(), full.sin()
+    return angles.cos(), angles.sin()
 
 
 class Layer(torch.nn.Module):
@@ -116,14 +116,17 @@ def workloads(s):
 
         return step, None
 
-    def lm_setup():
-        lm = LM(s["vocab"], s["lmDim"], s["lmLayers"], s["lmHeads"])
+    def adamw(lm, lr):
         decay = [p for p in lm.parameters() if p.dim() > 1]
         no_decay = [p for p in lm.parameters() if p.dim() <= 1]
-        opt = torch.optim.AdamW(
+        return torch.optim.AdamW(
             [{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
-            lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+            lr=lr, betas=(0.9, 0.999), eps=1e-8,
         )
+
+    def lm_setup():
+        lm = LM(s["vocab"], s["lmDim"], s["lmLayers"], s["lmHeads"])
+        opt = adamw(lm, 1e-3)
         tokens = torch.randint(0, s["vocab"], (s["lmBatch"], n + 1))
         inputs, targets = tokens[:, :-1], tokens[:, 1:]
 
@@ -135,18 +138,40 @@ def workloads(s):
 
         return step, s["lmBatch"] * n
 
+    def harness_setup():
+        h = s["harness"]
+        hb, hn = h["batch"], h["length"]
+        lm = LM(s["vocab"], h["modelDim"], h["layers"], h["heads"])
+        opt = adamw(lm, 3e-3)
+        text = torch.randint(0, 256, (1 << 20,))
+        hmask = causal_mask(hn)
+
+        def step():
+            starts = torch.randint(0, text.numel() - hn - 1, (hb,))
+            windows = torch.stack([text[i : i + hn + 1] for i in starts.tolist()])
+            opt.zero_grad(set_to_none=True)
+            logits = lm(windows[:, :-1], hmask)
+            loss = F.cross_entropy(logits.reshape(-1, s["vocab"]), windows[:, 1:].reshape(-1))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
+            opt.step()
+            loss.item()
+
+        return step, hb * hn
+
     return {
         "attention": lambda: attention_setup(False),
         "rotary_attention": lambda: attention_setup(True),
         "transformer_layer": layer_setup,
         "lm_train_step": lm_setup,
+        "harness_lm_step": harness_setup,
     }
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", required=True, help="JSON object of workload sizes")
-    parser.add_argument("--workloads", default="attention,rotary_attention,transformer_layer,lm_train_step")
+    parser.add_argument("--workloads", default="attention,rotary_attention,transformer_layer,lm_train_step,harness_lm_step")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads; 0 keeps the default")

@@ -33,7 +33,7 @@ export interface KernelsBackendOptions {
    * that this package implements (for measurements and tests).
    */
   kernels?: 'default' | 'all';
-  /** Kernel names to leave on the host. */
+  /** Kernel names to leave on the host (or to core's composite path); default `POSENC_KERNELS_EXCLUDE`, comma-separated. */
   exclude?: readonly string[];
 }
 
@@ -71,6 +71,12 @@ function envBool(name: string): boolean | undefined {
   if (raw === '1' || raw === 'true') return true;
   if (raw === '0' || raw === 'false') return false;
   throw new Error(`${name}=${JSON.stringify(raw)} must be 1, 0, true or false`);
+}
+
+function envList(name: string): string[] | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  return raw.split(',').map((s) => s.trim());
 }
 
 function envHost(): HostName | undefined {
@@ -167,8 +173,15 @@ export async function registerKernelsBackend(
   const kernels = options.kernels ?? 'default';
   if (kernels !== 'default' && kernels !== 'all')
     throw new Error(`kernels = ${JSON.stringify(kernels)}; allowed: default, all`);
+  const exclude = options.exclude ?? envList('POSENC_KERNELS_EXCLUDE') ?? [];
+  const known = new Set(ACCELERATED_KERNELS.map((k) => k.kernelName));
+  for (const name of exclude)
+    if (!known.has(name))
+      throw new Error(
+        `exclude: ${JSON.stringify(name)} is not a kernel of this package; allowed: ${[...known].sort().join(', ')}`,
+      );
   for (const k of kernels === 'all' ? ACCELERATED_KERNELS : DEFAULT_KERNELS)
-    if (!options.exclude?.includes(k.kernelName)) overrides.set(k.kernelName, k);
+    if (!exclude.includes(k.kernelName)) overrides.set(k.kernelName, k);
   // Identity shares data instead of copying; only wasm's copies, cpu's already shares.
   if (host !== 'wasm') overrides.delete('Identity');
   const accelerated: string[] = [];

@@ -12,17 +12,39 @@ export const MASKED = -1e9;
  * whole prefix.
  */
 export function causalMask(queries: number, keys: number): tf.Tensor2D {
+  // A copy: the cached values are shared, and a backend may keep the array it is given.
+  return tf.tensor2d(causalMaskValues(queries, keys).slice(), [queries, keys]);
+}
+
+/** Masks kept per shape; attention at a few lengths (training, evaluation windows) reuses them. */
+const CACHED_MASKS = 16;
+const causalMasks = new Map<string, Float32Array>();
+
+/**
+ * The values of `causalMask(queries, keys)`, row-major, built once per shape (the most recent
+ * {@link CACHED_MASKS} shapes are kept). Shared: do not write to it.
+ */
+export function causalMaskValues(queries: number, keys: number): Float32Array {
+  if (!Number.isInteger(queries) || !Number.isInteger(keys) || queries < 0)
+    throw new Error(`causal mask: Nq=${queries}, Nk=${keys} must be non-negative integers`);
   if (keys < queries)
     throw new Error(
       `causal attention needs at least as many keys as queries; got Nq=${queries}, Nk=${keys}`,
     );
-  return tf.tidy(() => {
-    const offset = keys - queries;
-    const q = tf.range(0, queries, 1, 'int32').expandDims(1);
-    const k = tf.range(0, keys, 1, 'int32').expandDims(0);
-    const visible = tf.lessEqual(k, tf.add(q, offset));
-    return tf.where(visible, tf.zeros([queries, keys]), tf.fill([queries, keys], MASKED));
-  }) as tf.Tensor2D;
+  const key = `${queries},${keys}`;
+  let values = causalMasks.get(key);
+  if (values) {
+    // Most recently used last, so the oldest is evicted first.
+    causalMasks.delete(key);
+    causalMasks.set(key, values);
+    return values;
+  }
+  values = new Float32Array(queries * keys);
+  const offset = keys - queries;
+  for (let i = 0; i < queries; i++) values.fill(MASKED, i * keys + i + offset + 1, (i + 1) * keys);
+  causalMasks.set(key, values);
+  if (causalMasks.size > CACHED_MASKS) causalMasks.delete(causalMasks.keys().next().value!);
+  return values;
 }
 
 /** Padding mask from `[B, Nk]` key validity (1 = real token, 0 = padding) to `[B,1,1,Nk]`. */

@@ -173,6 +173,44 @@ describe('MultiHeadAttention', () => {
       );
   });
 
+  it('one product for q, k and v (no hook changes their inputs) equals three, output and gradients', () => {
+    // An identity projectionInputs hook that returns new tensors forces the three products.
+    const copyInputs: PositionEncoding = {
+      name: 'test-copy-inputs',
+      config: {},
+      supports: ['softmax'],
+      projectionInputs: (xq, xk) => ({ xq: tf.add(xq, 0), xk: tf.add(xk, 0) }),
+    };
+    const mha = new MultiHeadAttention({ name: 'a', modelDim: 8, heads: 2, layer: 0, seed: 4 });
+    const params = mha.parameters();
+    // Non-zero biases, so their gradients and their place in the product are tested too.
+    for (const [name, p] of Object.entries(params))
+      if (name.endsWith('.bias'))
+        p.assign(tf.randomNormal(p.shape, 0, 0.5, 'float32', name.length));
+    const x = tf.randomNormal([2, 5, 8], 0, 1, 'float32', 10) as tf.Tensor3D;
+    const w = tf.randomNormal([2, 5, 8], 0, 1, 'float32', 11);
+    const run = (encodings: PositionEncoding[]) =>
+      tf.tidy(() => {
+        const loss = () =>
+          tf.sum(
+            tf.mul(
+              mha.apply(x, { positions: sequencePositions(2, 5), encodings, causal: true }).output,
+              w,
+            ),
+          ) as tf.Scalar;
+        const { value, grads } = tf.variableGrads(loss, Object.values(params));
+        return [value, ...Object.values(params).map((p) => grads[p.name]!)].map((t) =>
+          Array.from(t.dataSync()),
+        );
+      });
+    const together = run([]);
+    const separate = run([copyInputs]);
+    expect(together).toHaveLength(1 + Object.keys(params).length);
+    together.forEach((values, i) =>
+      values.forEach((v, j) => expect(v).toBeCloseTo(separate[i]![j]!, 5)),
+    );
+  });
+
   it('an encoding that does not support the attention kind fails with a clear message', () => {
     const mha = new MultiHeadAttention({
       name: 'a',

@@ -3,7 +3,7 @@
  */
 import { tf } from '../engine/tf.js';
 import type { AttentionContext, PositionEncoding } from '../encoding/position-encoding.js';
-import { causalMask, paddingMask } from './masks.js';
+import { scaledDotProductAttention } from './scaled-dot-product.js';
 
 export interface SoftmaxAttentionOptions {
   encodings: readonly PositionEncoding[];
@@ -22,7 +22,9 @@ export interface AttentionResult {
 
 /**
  * softmax(q·kᵀ/√D + Σ scoreBias + masks)·v + Σ valueBias. q, k, v are the heads after the
- * `queryKey` hook; scoreBias is added after the 1/√D scaling (see PositionEncoding).
+ * `queryKey` hook; scoreBias is added after the 1/√D scaling (see PositionEncoding). The
+ * encodings' score biases are summed first, then go to `scaledDotProductAttention` as one bias
+ * (one kernel call on an engine that has the attention kernels).
  */
 export function softmaxAttention(
   q: tf.Tensor4D,
@@ -32,15 +34,21 @@ export function softmaxAttention(
 ): AttentionResult {
   const { encodings, ctx } = options;
   return tf.tidy(() => {
-    const nq = q.shape[2];
-    const nk = k.shape[2];
-    let scores: tf.Tensor = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(q.shape[3]));
-    for (const e of encodings) if (e.scoreBias) scores = tf.add(scores, e.scoreBias(q, k, ctx));
-    if (ctx.causal) scores = tf.add(scores, causalMask(nq, nk));
-    if (options.keyValid) scores = tf.add(scores, paddingMask(options.keyValid));
-    const probs = tf.softmax(scores) as tf.Tensor4D;
-    let output = tf.matMul(probs, v) as tf.Tensor4D;
-    for (const e of encodings) if (e.valueBias) output = tf.add(output, e.valueBias(probs, ctx));
+    let bias: tf.Tensor | undefined;
+    for (const e of encodings)
+      if (e.scoreBias) {
+        const b = e.scoreBias(q, k, ctx);
+        bias = bias ? tf.add(bias, b) : b;
+      }
+    const valueBiased = encodings.some((e) => e.valueBias);
+    const { output: heads, probs } = scaledDotProductAttention(q, k, v, {
+      bias,
+      causal: ctx.causal,
+      keyValid: options.keyValid,
+      returnProbs: options.returnProbs || valueBiased,
+    });
+    let output = heads;
+    for (const e of encodings) if (e.valueBias) output = tf.add(output, e.valueBias(probs!, ctx));
     const result: AttentionResult = { output };
     if (options.returnProbs) result.probs = probs;
     return result as unknown as tf.TensorContainerObject;

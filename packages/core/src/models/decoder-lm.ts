@@ -15,6 +15,7 @@ import {
 import type { TransformerLayer, NormPlacement } from './transformer-layer.js';
 import { TransformerBody } from './transformer-body.js';
 import { withPositions } from './call-inputs.js';
+import { softmaxCrossEntropy } from '../nn/cross-entropy.js';
 import {
   parseTransformerConfig,
   TRANSFORMER_FIELDS,
@@ -157,13 +158,9 @@ export class DecoderLM {
   }
 }
 
-/** Per-token negative log-likelihood `[B,N]` in nats. */
+/** Per-token negative log-likelihood `[B,N]` in nats (one kernel call on engines that have it). */
 export function tokenNll(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const logProbs = tf.logSoftmax(logits);
-    const picked = tf.sum(tf.mul(logProbs, tf.oneHot(targets.toInt(), logits.shape[2])), -1);
-    return tf.neg(picked) as tf.Tensor2D;
-  });
+  return softmaxCrossEntropy(logits, targets) as tf.Tensor2D;
 }
 
 /** Mean NLL over masked tokens. */

@@ -12,6 +12,7 @@
  * products on [8,256,2048]).
  */
 import { tf } from '../engine/tf.js';
+import { activeBackendHas } from '../engine/active-kernel.js';
 
 export const GELU_KERNEL = 'PosencGelu';
 export const GELU_GRAD_KERNEL = 'PosencGeluGrad';
@@ -19,10 +20,8 @@ export const GELU_GRAD_KERNEL = 'PosencGeluGrad';
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const CUBIC = 0.044715;
 
-const hasKernel = (name: string) => tf.getKernel(name, tf.getBackend()) !== undefined;
-
 export function gelu(x: tf.Tensor): tf.Tensor {
-  if (x.dtype === 'float32' && hasKernel(GELU_KERNEL))
+  if (x.dtype === 'float32' && activeBackendHas(GELU_KERNEL))
     return tf.engine().runKernel(GELU_KERNEL, { x }) as tf.Tensor;
   return tf.tidy(() => {
     const cubic = tf.mul(x, tf.add(1, tf.mul(CUBIC, tf.square(x))));
@@ -33,7 +32,7 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 
 /** dy·gelu'(x), through the engine's kernel if it has one. */
 export function geluGradient(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
-  if (dy.dtype === 'float32' && hasKernel(GELU_GRAD_KERNEL))
+  if (dy.dtype === 'float32' && activeBackendHas(GELU_GRAD_KERNEL))
     return tf.engine().runKernel(GELU_GRAD_KERNEL, { dy, x }) as tf.Tensor;
   return tf.tidy(() => {
     const square = tf.square(x);

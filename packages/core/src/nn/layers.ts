@@ -5,6 +5,7 @@
 import { tf } from '../engine/tf.js';
 import { EMBEDDING_INIT_STD, normalParameter, onesParameter, zerosParameter } from './init.js';
 import { gelu } from './gelu.js';
+import { layerNorm } from './layer-norm.js';
 import { geluErf } from './gelu-erf.js';
 
 export { gelu, geluErf };
@@ -80,13 +81,7 @@ export class LayerNorm {
   }
 
   apply<T extends tf.Tensor>(x: T): T {
-    return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, -1, true);
-      return tf.add(
-        tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps))), this.weight),
-        this.bias,
-      );
-    }) as T;
+    return layerNorm(x, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D, this.eps);
   }
 
   parameters(): Parameters {

@@ -12,6 +12,7 @@
  */
 import { ConfigError, parseConfig, type ConfigOf, type Schema } from '../config/schema.js';
 import { tf } from '../engine/tf.js';
+import { activeBackendHas } from '../engine/active-kernel.js';
 import type { Gradients } from './clip.js';
 
 /**
@@ -163,7 +164,7 @@ export class AdamW {
     const t = ++this.updates;
     const stepSize = lr / (1 - beta1 ** t);
     const secondMomentCorrection = Math.sqrt(1 - beta2 ** t);
-    const fused = tf.getKernel(ADAMW_UPDATE_KERNEL, tf.getBackend()) !== undefined;
+    const fused = activeBackendHas(ADAMW_UPDATE_KERNEL);
     for (const [name, grad] of Object.entries(gradients)) {
       const param = parameters[name]!;
       const { m, v } = this.momentsFor(name, param);

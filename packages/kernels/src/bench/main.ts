@@ -1,7 +1,7 @@
 /**
  * `npm run bench -w @posenc/kernels [-- --json FILE --runs N --budget-s S --engines … --workloads …]`
  *
- * Times the four workloads on this engine (kernels), tfjs-wasm and tfjs-cpu, each engine in its
+ * Times the workloads on this engine (kernels), tfjs-wasm and tfjs-cpu, each engine in its
  * own child process, and PyTorch through `bench/pytorch_bench.py`; prints a table and, with
  * `--json`, writes one record per workload and engine.
  */
@@ -25,7 +25,7 @@ export interface BenchRecord {
   max_ms: number;
   runs: number;
   ratio_to_pytorch: number | null;
-  /** Workload 4 only: tokens per second at the median step time. */
+  /** The language-model workloads: tokens per second at the median step time. */
   tokens_per_s?: number;
 }
 
@@ -54,14 +54,14 @@ async function timeEngine(
   const out: { workload: string; times: number[] }[] = [];
   for (const id of workloadIds) {
     const w = WORKLOADS.find((x) => x.id === id)!;
-    const run = w.setup(sizes);
+    const run = await w.setup(sizes);
     try {
-      run.step(); // warm-up: sessions, operator caches, heap growth
+      await run.step(); // warm-up: sessions, operator caches, heap growth
       const times: number[] = [];
       const start = performance.now();
       while (times.length < runs && (times.length < 2 || performance.now() - start < budgetMs)) {
         const t0 = performance.now();
-        run.step();
+        await run.step();
         times.push(performance.now() - t0);
       }
       out.push({ workload: id, times });
@@ -216,10 +216,11 @@ async function main(): Promise<void> {
       });
     }
   }
-  // Workload 4 is reported as tokens per second too (PyTorch's batch has the same tokens).
-  const lmTokens = ISSUE_SIZES.lmBatch * ISSUE_SIZES.length;
-  for (const r of records)
-    if (r.workload === 'lm_train_step') r.tokens_per_s = lmTokens / (r.median_ms / 1000);
+  // The language models are reported as tokens per second too (PyTorch's batches have the same tokens).
+  for (const r of records) {
+    const tokens = WORKLOADS.find((w) => w.id === r.workload)!.tokens?.(ISSUE_SIZES);
+    if (tokens) r.tokens_per_s = tokens / (r.median_ms / 1000);
+  }
   const shown = [
     ...engines.filter((e) => e !== 'pytorch'),
     ...(engines.includes('pytorch') ? ['pytorch'] : []),

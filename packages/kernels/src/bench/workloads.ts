@@ -1,6 +1,6 @@
 /**
- * The four benchmark workloads of the kernels issue, built from core's own modules so the
- * figures are those of real posenc code. `bench/pytorch_bench.py` builds the same computations
+ * The benchmark workloads, built from core's own modules so the figures are those of real
+ * posenc code. `bench/pytorch_bench.py` builds the same computations
  * in PyTorch (same shapes, same math: tanh-GELU, pre-LN, causal mask added after the 1/√D
  * scaling, sum of the output as the loss, AdamW with core's defaults).
  *
@@ -10,13 +10,19 @@
  */
 import {
   AdamW,
+  createEncoding,
   DecoderLM,
+  MODEL_PARAMETER_SCOPES,
+  randomWindows,
   sequencePositions,
+  Trainer,
   softmaxAttention,
   tf,
   TransformerLayer,
   type AttentionContext,
   type Parameters,
+  type PositionEncoding,
+  type QKV,
 } from '@posenc/core';
 
 export interface WorkloadSizes {
@@ -33,6 +39,8 @@ export interface WorkloadSizes {
   lmLayers: number;
   lmHeads: number;
   vocab: number;
+  /** Workload 5: the model `posenc bench lm` trains at the paper-comparison size. */
+  harness: { batch: number; length: number; modelDim: number; layers: number; heads: number };
 }
 
 /** The sizes named in the issue. */
@@ -48,20 +56,21 @@ export const ISSUE_SIZES: WorkloadSizes = {
   lmLayers: 4,
   lmHeads: 4,
   vocab: 256,
+  harness: { batch: 16, length: 128, modelDim: 128, layers: 4, heads: 4 },
 };
 
 export interface WorkloadRun {
-  /** One timed repetition; returns when every result is computed (a value was read back). */
-  step(): void;
-  /** Tokens processed by one step (workload 4 reports tokens/s). */
-  tokens?: number;
+  /** One timed repetition; returns (or resolves) when every result is computed. */
+  step(): void | Promise<void>;
   dispose(): void;
 }
 
 export interface Workload {
-  id: 'attention' | 'rotary_attention' | 'transformer_layer' | 'lm_train_step';
+  id: 'attention' | 'rotary_attention' | 'transformer_layer' | 'lm_train_step' | 'harness_lm_step';
   title: string;
-  setup(sizes: WorkloadSizes, seed?: number): WorkloadRun;
+  setup(sizes: WorkloadSizes, seed?: number): WorkloadRun | Promise<WorkloadRun>;
+  /** Tokens one step trains on, for the language models (reported as tokens/s). */
+  tokens?(sizes: WorkloadSizes): number;
 }
 
 function attentionContext(
@@ -84,42 +93,49 @@ function attentionContext(
   return { ctx, dispose: () => positions.ids.dispose() };
 }
 
-/**
- * Rotation of q and k by position-dependent angles in the "rotate half" layout:
- * x·cos + [−x₂, x₁]·sin (the elementwise cost of RoPE; the exact method lives in @posenc/roformer).
- */
-function rotate(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor4D {
-  const half = x.shape[3] / 2;
-  const [x1, x2] = tf.split(x, [half, half], 3);
-  const rotated = tf.concat([tf.neg(x2!), x1!], 3);
-  return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
-}
+// A specifier in a variable: @posenc/kernels does not depend on the plugin; the bench imports
+// it where it is installed (the monorepo), to time the rotation users of `rope` get.
+const ROFORMER = '@posenc/roformer';
 
-function rotaryTables(n: number, d: number): { cos: tf.Tensor; sin: tf.Tensor } {
-  return tf.tidy(() => {
-    const inv = tf.div(1, tf.pow(10000, tf.div(tf.range(0, d / 2, 1, 'float32'), d / 2)));
-    const angles = tf.mul(tf.range(0, n, 1, 'float32').expandDims(1), inv.expandDims(0));
-    const full = tf.concat([angles, angles], 1);
-    return { cos: tf.cos(full), sin: tf.sin(full) };
+/** The `rope` encoding (RoFormer's defaults: interleaved pairs, θ = 10000) from its plugin. */
+async function ropeEncoding(s: WorkloadSizes): Promise<PositionEncoding> {
+  try {
+    await import(ROFORMER);
+  } catch (e) {
+    throw new Error(
+      `workload rotary_attention needs ${ROFORMER}, which did not load: ${String(e).split('\n')[0]}`,
+    );
+  }
+  const rope = createEncoding({ name: 'rope' });
+  rope.build?.({
+    layers: 1,
+    heads: s.heads,
+    headDim: s.headDim,
+    modelDim: s.heads * s.headDim,
+    maxPositions: s.length,
+    seed: 1,
+    scopes: MODEL_PARAMETER_SCOPES,
   });
+  return rope;
 }
 
-function attentionWorkload(rotary: boolean): Workload['setup'] {
-  return (s, seed = 1) => {
+/**
+ * Causal attention forward and backward; with `rope`, q and k go through the `rope` encoding's
+ * `queryKey` hook first, as MultiHeadAttention calls it (on this engine, core's `PosencRotary`
+ * kernel; on the others, @posenc/roformer's own rotation kernel).
+ */
+function attentionWorkload(withRope: boolean): Workload['setup'] {
+  return async (s, seed = 1) => {
     const shape: [number, number, number, number] = [s.batch, s.heads, s.length, s.headDim];
     const [q, k, v] = [0, 1, 2].map((i) =>
       tf.randomNormal(shape, 0, 1, 'float32', seed + i),
     ) as tf.Tensor4D[];
     const { ctx, dispose } = attentionContext(s.batch, s.length, s.heads, s.headDim);
-    const tables = rotary ? rotaryTables(s.length, s.headDim) : undefined;
+    const encodings = withRope ? [await ropeEncoding(s)] : [];
     const loss = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor): tf.Scalar => {
-      let q4 = qq as tf.Tensor4D;
-      let k4 = kk as tf.Tensor4D;
-      if (tables) {
-        q4 = rotate(q4, tables.cos, tables.sin);
-        k4 = rotate(k4, tables.cos, tables.sin);
-      }
-      return tf.sum(softmaxAttention(q4, k4, vv as tf.Tensor4D, { encodings: [], ctx }).output);
+      let qkv: QKV = { q: qq as tf.Tensor4D, k: kk as tf.Tensor4D, v: vv as tf.Tensor4D };
+      for (const e of encodings) if (e.queryKey) qkv = e.queryKey(qkv, ctx);
+      return tf.sum(softmaxAttention(qkv.q, qkv.k, qkv.v, { encodings, ctx }).output);
     };
     const grads = tf.grads(loss);
     return {
@@ -130,7 +146,7 @@ function attentionWorkload(rotary: boolean): Workload['setup'] {
       },
       dispose() {
         tf.dispose([q!, k!, v!]);
-        if (tables) tf.dispose([tables.cos, tables.sin]);
+        for (const e of encodings) e.dispose?.();
         dispose();
       },
     };
@@ -206,7 +222,6 @@ const lmTrainStep: Workload['setup'] = (s, seed = 1) => {
   const vars = Object.values(params);
   const nameOf = new Map(Object.entries(params).map(([name, v]) => [v.name, name]));
   return {
-    tokens: s.lmBatch * s.length,
     step() {
       tf.tidy(() => {
         const { value, grads } = tf.variableGrads(
@@ -228,6 +243,51 @@ const lmTrainStep: Workload['setup'] = (s, seed = 1) => {
   };
 };
 
+/** Bytes of synthetic text the harness workload draws its windows from. */
+const HARNESS_TEXT_BYTES = 1 << 20;
+
+/**
+ * One optimizer step of `posenc bench lm` as the harness runs it: core's `Trainer` (AdamW with
+ * weight decay 0.01, cosine schedule, gradient clipping to norm 1, the loss read back) on
+ * random byte windows, the decoder with FFN 4·d, tied embeddings and no position encoding.
+ */
+const harnessLmStep: Workload['setup'] = async (s, seed = 1) => {
+  const h = s.harness;
+  const lm = new DecoderLM(
+    {
+      vocabSize: s.vocab,
+      modelDim: h.modelDim,
+      layers: h.layers,
+      heads: h.heads,
+      ffnDim: 4 * h.modelDim,
+      maxPositions: h.length,
+      seed,
+    },
+    [],
+  );
+  const text = new Uint8Array(HARNESS_TEXT_BYTES);
+  for (let i = 0, x = seed; i < text.length; i++)
+    text[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+  const trainer = await Trainer.create({
+    parameters: lm.parameters(),
+    steps: Number.MAX_SAFE_INTEGER,
+    optimizer: { lr: 3e-3, weightDecay: 0.01 },
+    schedule: { kind: 'cosine', warmupSteps: 30, minLrRatio: 0.1, totalSteps: 300 },
+    clipNorm: 1,
+    batchAt: (step) => randomWindows(text, h.batch, h.length, seed, step),
+    loss: (b) => lm.loss(b.inputs, b.targets),
+  });
+  return {
+    async step() {
+      await trainer.runStep();
+    },
+    dispose() {
+      trainer.dispose();
+      lm.dispose();
+    },
+  };
+};
+
 export const WORKLOADS: readonly Workload[] = [
   {
     id: 'attention',
@@ -236,7 +296,7 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     id: 'rotary_attention',
-    title: '2. + rotary rotation of q and k',
+    title: '2. + RoPE on q and k (the rope encoding of @posenc/roformer)',
     setup: attentionWorkload(true),
   },
   {
@@ -248,5 +308,12 @@ export const WORKLOADS: readonly Workload[] = [
     id: 'lm_train_step',
     title: '4. LM train step, AdamW (4 layers, d=256, B=16, N=256)',
     setup: lmTrainStep,
+    tokens: (s) => s.lmBatch * s.length,
+  },
+  {
+    id: 'harness_lm_step',
+    title: '5. posenc bench lm step (4 layers, d=128, 4 heads, B=16, L=128, bytes)',
+    setup: harnessLmStep,
+    tokens: (s) => s.harness.batch * s.harness.length,
   },
 ];

@@ -9,7 +9,8 @@
  * session serves every step and every parameter.
  */
 import { ADAMW_UPDATE_KERNEL, type AdamWUpdateAttrs, type tf } from '@posenc/core';
-import type { OnnxGraph, OnnxNode } from '../onnx/model.js';
+import type { OnnxGraph } from '../onnx/model.js';
+import { onnxNode as node } from '../onnx/nodes.js';
 import type { NativeTensorArg } from '../ort/binding.js';
 import type { AcceleratedKernel } from './kernel-context.js';
 
@@ -23,12 +24,6 @@ const COEFFICIENTS = [
   'eps',
   'stepSize',
 ] as const satisfies readonly (keyof AdamWUpdateAttrs)[];
-
-const node = (op: string, inputs: string[], output: string): OnnxNode => ({
-  op,
-  inputs,
-  outputs: [output],
-});
 
 function buildGraph(): OnnxGraph {
   return {

@@ -15,6 +15,7 @@ import {
   type OnnxNode,
   type OnnxTensor,
 } from '../onnx/model.js';
+import { onnxNode as node, scalarTensor as scalar } from '../onnx/nodes.js';
 import {
   broadcastShapes,
   onnxType,
@@ -30,24 +31,6 @@ interface Chain {
   nodes: OnnxNode[];
   initializers?: OnnxTensor[];
 }
-
-const scalar = (name: string, value: number): OnnxTensor => ({
-  name,
-  type: 'float32',
-  dims: [],
-  data: new Float32Array([value]),
-});
-const node = (
-  op: string,
-  inputs: string[],
-  output: string,
-  attributes?: OnnxNode['attributes'],
-): OnnxNode => ({
-  op,
-  inputs,
-  outputs: [output],
-  ...(attributes && { attributes }),
-});
 
 interface UnarySpec {
   kernelName: string;

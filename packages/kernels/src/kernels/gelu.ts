@@ -3,43 +3,21 @@
  * Runtime. The forward is one run of its `com.microsoft` FastGelu, the same tanh approximation
  * in one vectorised pass (5.1 ms for [8,256,2048] inside the layer workload, against 10.7 ms for
  * the nine elementwise ops). ONNX Runtime's CPU build has no GELU gradient op, so the backward
- * is a graph of elementwise nodes (recomputing tanh), run chunk by chunk.
+ * is a graph of elementwise nodes (recomputing the sigmoid form of tanh), run chunk by chunk.
  */
 import { GELU_GRAD_KERNEL, GELU_KERNEL, type tf } from '@posenc/core';
-import { MICROSOFT_DOMAIN, type OnnxGraph, type OnnxNode, type OnnxTensor } from '../onnx/model.js';
+import { MICROSOFT_DOMAIN, type OnnxGraph } from '../onnx/model.js';
+import { onnxNode as node, scalarTensor as constant } from '../onnx/nodes.js';
 import { runGraph, type AcceleratedKernel } from './kernel-context.js';
 
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
-const CUBIC = 0.044715;
-
-const constant = (name: string, value: number): OnnxTensor => ({
-  name,
-  type: 'float32',
-  dims: [],
-  data: new Float32Array([value]),
-});
-const node = (op: string, inputs: string[], output: string): OnnxNode => ({
-  op,
-  inputs,
-  outputs: [output],
-});
+const A = Math.sqrt(2 / Math.PI);
+const C = 0.044715;
 
 const CONSTANTS = [
   constant('one', 1),
-  constant('half', 0.5),
-  constant('cubic', CUBIC),
-  constant('three_cubic', 3 * CUBIC),
-  constant('sqrt_2_over_pi', SQRT_2_OVER_PI),
-];
-
-/** tanh(√(2/π)·x·(1 + 0.044715·x²)) into `t`, and x² into `square`. */
-const TANH_NODES: OnnxNode[] = [
-  node('Mul', ['x', 'x'], 'square'),
-  node('Mul', ['cubic', 'square'], 'cubic_square'),
-  node('Add', ['one', 'cubic_square'], 'one_plus'),
-  node('Mul', ['x', 'one_plus'], 'cubic_term'),
-  node('Mul', ['sqrt_2_over_pi', 'cubic_term'], 'inner'),
-  node('Tanh', ['inner'], 't'),
+  constant('two_a', 2 * A),
+  constant('two_ac', 2 * A * C),
+  constant('six_ac', 6 * A * C),
 ];
 
 function forwardGraph(): OnnxGraph {
@@ -50,24 +28,28 @@ function forwardGraph(): OnnxGraph {
   };
 }
 
+/**
+ * GELU′ with tanh written as a sigmoid, 0.5·(1 + tanh u) = σ(2u) and 1 − tanh²u = 4σ(1 − σ):
+ *
+ *   gelu′(x) = σ + x·σ·(1 − σ)·(2a + 6ac·x²),   σ = σ(x·(2a + 2ac·x²)),   a = √(2/π), c = 0.044715
+ *
+ * the formula of core's contract in 13 nodes instead of 18.
+ */
 function gradientGraph(): OnnxGraph {
   return {
     nodes: [
-      ...TANH_NODES,
-      // 0.5·(1 + t)
-      node('Add', ['one', 't'], 'one_plus_t'),
-      node('Mul', ['half', 'one_plus_t'], 'outer'),
-      // √(2/π)·(1 + 3·0.044715·x²)
-      node('Mul', ['three_cubic', 'square'], 'three_cubic_square'),
-      node('Add', ['one', 'three_cubic_square'], 'slope_base'),
-      node('Mul', ['sqrt_2_over_pi', 'slope_base'], 'slope'),
-      // 0.5·x·(1 − t²)·slope
-      node('Mul', ['t', 't'], 't_squared'),
-      node('Sub', ['one', 't_squared'], 'sech_squared'),
-      node('Mul', ['half', 'x'], 'half_x'),
-      node('Mul', ['half_x', 'sech_squared'], 'half_x_sech'),
-      node('Mul', ['half_x_sech', 'slope'], 'inner_term'),
-      node('Add', ['outer', 'inner_term'], 'derivative'),
+      node('Mul', ['x', 'x'], 'square'),
+      node('Mul', ['square', 'two_ac'], 'cubic_part'),
+      node('Add', ['cubic_part', 'two_a'], 'twice_u_over_x'),
+      node('Mul', ['x', 'twice_u_over_x'], 'twice_u'),
+      node('Sigmoid', ['twice_u'], 's'),
+      node('Mul', ['square', 'six_ac'], 'slope_part'),
+      node('Add', ['slope_part', 'two_a'], 'slope'),
+      node('Sub', ['one', 's'], 'one_minus_s'),
+      node('Mul', ['s', 'one_minus_s'], 's_one_minus_s'),
+      node('Mul', ['x', 'slope'], 'x_slope'),
+      node('Mul', ['x_slope', 's_one_minus_s'], 'inner_term'),
+      node('Add', ['s', 'inner_term'], 'derivative'),
       node('Mul', ['dy', 'derivative'], 'dx'),
     ],
     initializers: CONSTANTS,
@@ -91,9 +73,10 @@ export const gelu: AcceleratedKernel = {
 };
 
 /**
- * Elements per run of the gradient graph. Each of its 18 nodes is a pass over its input, so the
- * graph runs over 1 MB chunks whose intermediates stay in cache: [8,256,2048] takes 10.6 ms in
- * chunks of 262,144 (12.1 ms at 65,536) against 23.6 ms in one run.
+ * Elements per run of the gradient graph. Each of its nodes is a pass over its input, so the graph
+ * runs over 1 MB chunks whose intermediates stay in cache: [8,256,2048] took 10.6 ms in chunks
+ * of 262,144 (12.1 ms at 65,536) against 23.6 ms in one run with the 18-node graph; the 13-node
+ * one takes 2.55 ms against 3.07 ms (fastest of 30) on the harness LM's [16,128,512].
  */
 const GRADIENT_CHUNK = 262_144;
 

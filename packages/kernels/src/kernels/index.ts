@@ -10,9 +10,11 @@
  * loss is Cast bool→float32 (0.81 ms against 0.73 ms on [8,256,2048]), so conversions stay on
  * the host. Some entries are not ONNX calls: Identity and same-dtype Cast share data instead of
  * copying it, UnsortedSegmentSum is a loop over the host's memory, Pow with exponent 2 or 3
- * multiplies on the host, and a small broadcasting Tile is a host multiply by ones. Three are not TF.js
- * kernels: core's `PosencAdamWUpdate` (a whole AdamW step of one parameter in one run) and
- * `PosencGelu`/`PosencGeluGrad` (GELU and its gradient, one run each).
+ * multiplies on the host, and a small broadcasting Tile is a host multiply by ones. Eleven are
+ * not TF.js kernels but core's kernel contracts, each a whole computation in one run:
+ * `PosencAdamWUpdate` (an AdamW step of one parameter), `PosencGelu`/`PosencGeluGrad`,
+ * `PosencLayerNorm`/`PosencLayerNormGrad`, `PosencAttention`/`PosencAttentionGrad`,
+ * `PosencCrossEntropy`/`PosencCrossEntropyGrad` and `PosencRotary` (RoPE's rotation).
  */
 import type { AcceleratedKernel } from './kernel-context.js';
 import { batchMatMul, fusedMatMul } from './matmul.js';
@@ -24,6 +26,10 @@ import { LAYOUT_KERNELS } from './layout.js';
 import { gatherV2, unsortedSegmentSum } from './gather.js';
 import { adamWUpdate } from './adamw.js';
 import { gelu, geluGrad } from './gelu.js';
+import { layerNorm, layerNormGrad } from './layer-norm.js';
+import { attention, attentionGrad } from './attention.js';
+import { crossEntropy, crossEntropyGrad } from './cross-entropy.js';
+import { rotary } from './rotary.js';
 
 /** Every ONNX-backed kernel, including those that lose to the host (for tests and measurements). */
 export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
@@ -39,6 +45,13 @@ export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   adamWUpdate,
   gelu,
   geluGrad,
+  layerNorm,
+  layerNormGrad,
+  attention,
+  attentionGrad,
+  crossEntropy,
+  crossEntropyGrad,
+  rotary,
 ];
 
 /**

@@ -53,26 +53,24 @@ export interface OutputSpec {
 }
 
 /**
- * Runs the cached graph `key` on `inputs`, writing into freshly allocated host tensors of the
- * given specs, and returns them. Outputs are allocated before any view is taken because an
- * allocation may grow (and so move) the wasm heap.
+ * Runs the cached graph `key` on `inputs` (host tensors, or arrays in JS memory such as a cached
+ * mask), writing into freshly allocated host tensors of the given specs, and returns them.
+ * Outputs are allocated before any view is taken because an allocation may grow (and so move)
+ * the wasm heap.
  */
 export function runGraph(
   ctx: KernelContext,
   backend: unknown,
   key: string,
   build: () => OnnxGraph,
-  inputs: readonly TensorInfo[],
+  inputs: readonly (TensorInfo | NativeTensorArg)[],
   outputs: readonly OutputSpec[],
 ): TensorInfo[] {
   const memory = ctx.memoryOf(backend);
   const results = outputs.map((o) => memory.allocate(o.shape, o.dtype));
   if (outputs.every((o) => sizeOf(o.shape) === 0)) return results;
-  const arg = (info: TensorInfo): NativeTensorArg => ({
-    type: onnxType(info.dtype)!,
-    dims: info.shape,
-    data: memory.view(info),
-  });
+  const arg = (t: TensorInfo | NativeTensorArg): NativeTensorArg =>
+    'dataId' in t ? { type: onnxType(t.dtype)!, dims: t.shape, data: memory.view(t) } : t;
   ctx.sessions.get(key, build).run(inputs.map(arg), results.map(arg));
   return results;
 }

@@ -8,13 +8,8 @@
  * given weights, leakyrelu with `leakyreluAlpha`, sigmoid.
  */
 import type { tf } from '@posenc/core';
-import {
-  attr,
-  MICROSOFT_DOMAIN,
-  type OnnxGraph,
-  type OnnxNode,
-  type OnnxTensor,
-} from '../onnx/model.js';
+import { attr, type OnnxGraph, type OnnxNode, type OnnxTensor } from '../onnx/model.js';
+import { fusedMatMulNode, scalarTensor as scalar } from '../onnx/nodes.js';
 import {
   broadcastShapes,
   runGraph,
@@ -51,27 +46,6 @@ export function matMulShape(
   const batch = broadcastShapes(a.slice(0, -2), b.slice(0, -2));
   return batch && [...batch, m, n];
 }
-
-function matMulNode(output: string, transposeA: boolean, transposeB: boolean): OnnxNode {
-  return {
-    op: 'FusedMatMul',
-    domain: MICROSOFT_DOMAIN,
-    inputs: ['a', 'b'],
-    outputs: [output],
-    attributes: [
-      attr.int('transA', transposeA ? 1 : 0),
-      attr.int('transB', transposeB ? 1 : 0),
-      attr.float('alpha', 1),
-    ],
-  };
-}
-
-const scalar = (name: string, value: number): OnnxTensor => ({
-  name,
-  type: 'float32',
-  dims: [],
-  data: new Float32Array([value]),
-});
 
 /** Nodes applying a TF.js fused activation to `input`, ending in `output`; `undefined` if unknown. */
 export function activationGraph(
@@ -118,7 +92,7 @@ export const batchMatMul: AcceleratedKernel = {
     if (!shape) return undefined; // let the host kernel report the shape error
     const key = `BatchMatMul:${+transposeA}${+transposeB}`;
     const build = (): OnnxGraph => ({
-      nodes: [matMulNode('y', transposeA, transposeB)],
+      nodes: [fusedMatMulNode('a', 'b', 'y', transposeA, transposeB)],
       inputs: [
         { name: 'a', type: 'float32' },
         { name: 'b', type: 'float32' },
@@ -149,7 +123,7 @@ export const fusedMatMul: AcceleratedKernel = {
     if (!act) return undefined;
     const key = `_FusedMatMul:${+transposeA}${+transposeB}:${bias ? 'bias' : ''}:${activation}:${activation === 'leakyrelu' ? leakyreluAlpha : ''}`;
     const build = (): OnnxGraph => {
-      const nodes: OnnxNode[] = [matMulNode('product', transposeA, transposeB)];
+      const nodes: OnnxNode[] = [fusedMatMulNode('a', 'b', 'product', transposeA, transposeB)];
       if (bias) nodes.push({ op: 'Add', inputs: ['product', 'bias'], outputs: ['biased'] });
       nodes.push(...act.nodes);
       const graphInputs = ['a', 'b', ...(bias ? ['bias'] : []), ...act.extraInputs];

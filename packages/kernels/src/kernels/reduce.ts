@@ -7,6 +7,7 @@
  */
 import type { tf } from '@posenc/core';
 import { attr, type OnnxGraph } from '../onnx/model.js';
+import { int64Tensor } from '../onnx/nodes.js';
 import { runGraph, sizeOf, type AcceleratedKernel } from './kernel-context.js';
 
 type TensorInfo = tf.TensorInfo;
@@ -55,14 +56,7 @@ function reduceKernel(
         ],
         inputs: [{ name: 'x', type: 'float32' }],
         outputs: [{ name: 'y', type: 'float32' }],
-        initializers: [
-          {
-            name: 'axes',
-            type: 'int64',
-            dims: [axes.length],
-            data: BigInt64Array.from(axes, BigInt),
-          },
-        ],
+        initializers: [int64Tensor('axes', axes)],
       });
       return runGraph(ctx, backend, key, build, [x], [{ shape, dtype: 'float32' }])[0];
     },

@@ -96,3 +96,20 @@ export async function expectSameAsCpu(
   actual.values.forEach((v, i) => expectClose(v, expected.values[i]!, `${label} output ${i}`, tol));
   return handled;
 }
+
+/**
+ * Runs `f` and expects it to leave as many tensors as it found, and as many data buffers on
+ * `backend` (which also catches an intermediate a kernel allocated and never handed back).
+ * Activates `backend` first, which also creates it.
+ */
+export async function expectNoLeaks<T>(backend: string, f: () => Promise<T>): Promise<T> {
+  await tf.setBackend(backend);
+  const host = tf.findBackend(backend);
+  if (!host) throw new Error(`no backend '${backend}' to check for leaks`);
+  const tensors = tf.memory().numTensors;
+  const buffers = host.numDataIds();
+  const result = await f();
+  expect(tf.memory().numTensors, 'tensors left behind').toBe(tensors);
+  expect(host.numDataIds(), `data buffers left on ${backend}`).toBe(buffers);
+  return result;
+}

@@ -10,24 +10,15 @@
  * backends (measured at [8,8,256,64]). The kernel body is plain JS over the typed arrays, the
  * same on every backend that can read and write tensor data synchronously; it is registered
  * for the active backend on first use, unless that backend already has a `PosencRotary`
- * kernel (a native engine may bring its own). A backend that cannot (no synchronous
+ * kernel (an engine may bring its own: the contract is core's `PosencRotary`). A backend that cannot (no synchronous
  * `readSync`/`write`) gets the same rotation composed of TF.js ops instead.
  */
-import { tf } from '@posenc/core';
-import { pairIndices, type RopeLayout } from './layout.js';
+import { ROTARY_KERNEL, tf, type RotaryAttributes } from '@posenc/core';
+import { pairIndices } from './layout.js';
 import { simdRotateInto } from './simd-rotation.js';
 
-export const ROTARY_KERNEL = 'PosencRotary';
-
-export interface RotaryAttributes {
-  readonly layout: RopeLayout;
-  /** First rotated feature. */
-  readonly startIndex: number;
-  /** Equal chunks of the rotated slice that follow the layout on their own (axial: 2). */
-  readonly chunks: number;
-  /** Apply the transposed rotation (angle −θ): the gradient, or undoing a rotation. */
-  readonly transpose: boolean;
-}
+// The kernel's contract lives in core, so an engine can bring its own implementation.
+export { ROTARY_KERNEL, type RotaryAttributes } from '@posenc/core';
 
 /** cos and sin `[Bt, N, P]` per (batch row or shared, token, pair), float32. */
 export interface AngleTables {
