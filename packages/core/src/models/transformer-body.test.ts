@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tf } from '../engine/tf.js';
 import type { EncodingBuildSpec, PositionEncoding } from '../encoding/position-encoding.js';
+import { MODEL_PARAMETER_SCOPES } from '../encoding/parameter-scopes.js';
 import { sequencePositions } from '../positions/positions.js';
 import { createEncoding } from '../encoding/registry.js';
 import '../encodings/index.js';
@@ -92,7 +93,15 @@ describe('TransformerBody', () => {
     const built: EncodingBuildSpec[] = [];
     const body = builtBody(OPTIONS, [specRecorder(built)]);
     expect(built).toEqual([
-      { layers: 3, heads: 2, headDim: 4, modelDim: 8, maxPositions: 32, seed: 0 },
+      {
+        layers: 3,
+        heads: 2,
+        headDim: 4,
+        modelDim: 8,
+        maxPositions: 32,
+        seed: 0,
+        scopes: MODEL_PARAMETER_SCOPES,
+      },
     ]);
     expect(body.layers.map((l) => Object.keys(l.parameters())[0])).toEqual([
       'layers.0.attn.wq.weight',
