@@ -35,6 +35,7 @@ export * from './nn/layers.js';
 export { GELU_GRAD_KERNEL, GELU_KERNEL, geluGradient } from './nn/gelu.js';
 export * from './models/transformer-layer.js';
 export * from './models/transformer-body.js';
+export * from './models/transformer-config.js';
 export * from './models/call-inputs.js';
 export * from './models/encodings-in-model.js';
 export * from './models/decoder-lm.js';

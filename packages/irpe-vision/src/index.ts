@@ -36,3 +36,10 @@ export {
   type PiecewiseCoefficients,
 } from './buckets/piecewise-index.js';
 export { biasScores, bucketProducts, gatherScores, valueTerm } from './irpe-terms.js';
+export {
+  DetrEncoder,
+  type DetrEncoderCall,
+  type DetrEncoderConfig,
+  type DetrEncoderOutput,
+  type ImageSize,
+} from './models/detr-encoder.js';
