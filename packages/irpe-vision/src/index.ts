@@ -19,7 +19,12 @@ export {
   type IrpeMode,
   type IrpeTarget,
 } from './irpe-config.js';
-export { IRPE_PACKAGE, IRPE_PAPER, irpeVariants } from './irpe-variants.js';
+export {
+  IRPE_PACKAGE,
+  IRPE_PAPER,
+  irpeVariants,
+  PAPER_ABSOLUTE_ENCODING,
+} from './irpe-variants.js';
 export {
   IRPE_METHODS,
   bucketFunctionsOf,

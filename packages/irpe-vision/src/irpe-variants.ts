@@ -10,6 +10,12 @@ import { IRPE_METHODS } from './buckets/bucket-ids.js';
 import { IRPE_MODES, IRPE_TARGETS, type IrpeMode, type IrpeTarget } from './irpe-config.js';
 
 export const IRPE_PACKAGE = '@posenc/irpe-vision';
+
+/**
+ * The absolute encoding the paper's DeiT keeps beside iRPE: its learned `pos_embed`
+ * (`rpe_vision_transformer.py`), which a benchmark of DeiT + iRPE adds to the iRPE rows.
+ */
+export const PAPER_ABSOLUTE_ENCODING = { name: 'learned' } as const;
 export const IRPE_PAPER = 'Wu et al. 2021, arXiv 2107.14222';
 
 const MODE_NAMES: Record<IrpeMode, string> = { bias: 'bias', contextual: 'ctx' };

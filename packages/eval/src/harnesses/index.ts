@@ -3,9 +3,10 @@
  * task is its folder and one entry here.
  */
 import type { AnyHarness } from '../run/harness.js';
+import { imageHarness } from './image/harness.js';
 import { lmHarness } from './lm/harness.js';
 
-export const HARNESSES: readonly AnyHarness[] = [lmHarness];
+export const HARNESSES: readonly AnyHarness[] = [lmHarness, imageHarness];
 
 export function findHarness(task: string): AnyHarness | undefined {
   return HARNESSES.find((h) => h.task === task);

@@ -11,6 +11,7 @@ export const PLUGIN_PACKAGES = [
   '@posenc/roformer',
   '@posenc/shortformer',
   '@posenc/segmented',
+  '@posenc/irpe-vision',
 ] as const;
 
 export type PluginPackage = (typeof PLUGIN_PACKAGES)[number];
