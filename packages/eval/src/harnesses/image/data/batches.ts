@@ -40,10 +40,19 @@ async function cropResized(
   box: Box,
   size: number,
 ): Promise<Uint8ClampedArray> {
-  let raw = asRawImage(image);
-  raw = await raw.crop([box.left, box.top, box.left + box.width - 1, box.top + box.height - 1]);
-  if (raw.width !== size || raw.height !== size) raw = await raw.resize(size, size);
-  return raw.data as Uint8ClampedArray;
+  let pipeline = asRawImage(image).toSharp();
+  if (box.left !== 0 || box.top !== 0 || box.width !== image.width || box.height !== image.height)
+    pipeline = pipeline.extract(box);
+  if (box.width !== size || box.height !== size)
+    pipeline = pipeline.resize(size, size, { fit: 'fill', kernel: 'linear' });
+  // sharp writes sRGB unless told otherwise: a grayscale image would come back with 3 channels.
+  pipeline = image.channels === 1 ? pipeline.toColourspace('b-w') : pipeline.toColourspace('srgb');
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== image.channels || info.width !== size || info.height !== size)
+    throw new Error(
+      `image pipeline gave ${info.width}×${info.height}×${info.channels}, expected ${size}×${size}×${image.channels}`,
+    );
+  return new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Writes (x/255 − mean) / std of `pixels` into `out` at `offset`, mirrored when `flip`. */
