@@ -4,6 +4,7 @@ import type { EncodingBuildSpec, PositionEncoding } from '../encoding/position-e
 import { MODEL_PARAMETER_SCOPES } from '../encoding/parameter-scopes.js';
 import { sequencePositions } from '../positions/positions.js';
 import { createEncoding } from '../encoding/registry.js';
+import { MODEL_PARAMETER_SCOPES } from '../encoding/parameter-scopes.js';
 import '../encodings/index.js';
 import { disposeParameters, dropout } from '../nn/layers.js';
 import { dropoutSeedOf, TransformerBody, type TransformerBodyOptions } from './transformer-body.js';

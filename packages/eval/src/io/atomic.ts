@@ -3,7 +3,7 @@
  * destination, are fsynced and renamed into place (rename is atomic on POSIX), so a crash or a
  * SIGKILL never leaves a half-written `results.json` that a rerun would mistake for a finished one.
  */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export async function writeFileAtomic(path: string, contents: string): Promise<void> {
@@ -24,20 +24,4 @@ export async function writeFileAtomic(path: string, contents: string): Promise<v
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value, null, 1) + '\n');
-}
-
-/** The parsed JSON at `path`, or undefined when there is no such file. */
-export async function readJsonIfExists<T>(path: string): Promise<T | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (e) {
-    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
 }

@@ -10,8 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../cli/main.js';
-import { CapturedStream } from '../testing/capture.js';
+import { posencInProcess } from '../testing/capture.js';
 import { ownLines, runCli } from '../testing/run-cli.js';
 import { TINY_RUN_ARGS } from '../testing/tiny-run.js';
 import type { BenchResults } from './results.js';
@@ -39,12 +38,7 @@ const args = (out: string, steps = 30) => [
   out,
 ];
 
-async function posenc(argv: string[]) {
-  const stdout = new CapturedStream();
-  const stderr = new CapturedStream();
-  const code = await main(argv, { stdout, stderr, baseDir: root });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const posenc = (argv: string[]) => posencInProcess(argv, root);
 
 const metrics = async (dir: string) =>
   (JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as BenchResults).cells.map(

@@ -8,9 +8,8 @@ import { readFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.js';
 import type { BenchResults } from '../../run/results.js';
-import { CapturedStream } from '../../testing/capture.js';
+import { posencInProcess } from '../../testing/capture.js';
 import { TINY_RUN_ARGS } from '../../testing/tiny-run.js';
 import type { LMConfig } from './config.js';
 import type { LMDetails } from './evaluate.js';
@@ -24,12 +23,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function posenc(args: string[]) {
-  const stdout = new CapturedStream();
-  const stderr = new CapturedStream();
-  const code = await main(args, { stdout, stderr, baseDir: root });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const posenc = (args: string[]) => posencInProcess(args, root);
 
 const readResults = async (dir: string) =>
   JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as BenchResults<LMConfig>;
