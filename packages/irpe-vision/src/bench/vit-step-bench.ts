@@ -23,8 +23,8 @@ import {
   type EncodingConfig,
   type ViTConfig,
 } from '@posenc/core';
-import { PYTORCH_INSTALL_HINT, runTorchPeer, summarize } from '@posenc/kernels/bench';
 import '../index.js';
+import { PYTORCH_INSTALL_HINT, runTorchPeer, summarize } from './torch-peer.js';
 
 const PEER_SCRIPT = fileURLToPath(new URL('../../bench/pytorch_vit_bench.py', import.meta.url));
 
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     `ViT at DeiT-Tiny's shape (224px, patch 16, 12 layers, d 192, 3 heads, 1000 classes), batch ${batch}, ${runs} runs each`,
   );
 
-  const torch = runTorchPeer<{ workload: string; median_ms: number; min_ms: number }>(
+  const torch = runTorchPeer(
     PEER_SCRIPT,
     ['--sizes', JSON.stringify({ ...DEIT_TINY, batch }), '--runs', String(runs)],
     cores,

@@ -40,60 +40,57 @@ export function findTorchPython(): { python: string; torch: string } | undefined
   return undefined;
 }
 
-/** One run of a peer script: its JSON line `{ threads, results }` on stdout. */
-function runScript<R>(
+function runScript(
   python: string,
-  script: string,
-  args: readonly string[],
+  sizes: WorkloadSizes,
+  workloads: string[],
+  runs: number,
   threads: number,
-): (R & { threads: number })[] {
-  const r = spawnSync(python, [script, ...args, '--threads', String(threads)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
+): PytorchResult[] {
+  const r = spawnSync(
+    python,
+    [
+      PYTORCH_SCRIPT,
+      '--sizes',
+      JSON.stringify(sizes),
+      '--workloads',
+      workloads.join(','),
+      '--runs',
+      String(runs),
+      '--threads',
+      String(threads),
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
   if (r.status !== 0)
     throw new Error(
-      `${python} ${script} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`,
+      `${python} ${PYTORCH_SCRIPT} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`,
     );
-  const out = JSON.parse(r.stdout) as { threads: number; results: R[] };
+  const out = JSON.parse(r.stdout) as {
+    threads: number;
+    results: Omit<PytorchResult, 'threads'>[];
+  };
   return out.results.map((x) => ({ ...x, threads: out.threads }));
 }
 
 /**
- * A PyTorch peer script's timings, measured with one intra-op thread and with one per core,
- * keeping the faster per workload (on a busy machine extra OpenMP threads can make it slower), so
- * the reference is the strongest PyTorch this machine gives. The script takes `args` and
- * `--threads N` and prints `{ threads, results: [{ workload, median_ms, … }] }`; undefined when
- * no Python here has torch.
+ * PyTorch's time per workload: measured with one intra-op thread and with one per core, keeping
+ * the faster (on a busy machine extra OpenMP threads can make it slower), so the reference is
+ * the strongest PyTorch this machine gives.
  */
-export function runTorchPeer<R extends { workload: string; median_ms: number }>(
-  script: string,
-  args: readonly string[],
-  cores: number,
-): { python: string; torch: string; results: (R & { threads: number })[] } | undefined {
-  const found = findTorchPython();
-  if (!found) return undefined;
-  const byThreads = [...new Set([1, cores])].map((t) =>
-    runScript<R>(found.python, script, args, t),
-  );
-  const results = byThreads[0]!.map((first) =>
-    byThreads
-      .map((list) => list.find((r) => r.workload === first.workload)!)
-      .reduce((best, r) => (r.median_ms < best.median_ms ? r : best)),
-  );
-  return { ...found, results };
-}
-
-/** PyTorch's time per workload of the kernels benchmark (see runTorchPeer). */
 export function runPytorch(
   sizes: WorkloadSizes,
   workloads: string[],
   runs: number,
   cores: number,
 ): PytorchRun | undefined {
-  return runTorchPeer<Omit<PytorchResult, 'threads'>>(
-    PYTORCH_SCRIPT,
-    ['--sizes', JSON.stringify(sizes), '--workloads', workloads.join(','), '--runs', String(runs)],
-    cores,
-  );
+  const found = findTorchPython();
+  if (!found) return undefined;
+  const threadCounts = [...new Set([1, cores])];
+  const byThreads = threadCounts.map((t) => runScript(found.python, sizes, workloads, runs, t));
+  const results = workloads.map((w) => {
+    const candidates = byThreads.map((list) => list.find((r) => r.workload === w)!);
+    return candidates.reduce((best, r) => (r.median_ms < best.median_ms ? r : best));
+  });
+  return { ...found, results };
 }

@@ -2,7 +2,8 @@
  * Batches of a run as tensors: training images cropped (random-resized crop), flipped and
  * normalised, a pure function of (seed, step) so a resumed run sees the same batches; evaluation
  * images resized, centre-cropped and normalised at each evaluation size. Cropping and resizing go
- * through RawImage (sharp underneath), bilinear.
+ * through RawImage's sharp pipeline, bilinear, as one extract + resize: RawImage's crop and resize
+ * are a sharp round trip each, which on small images cost more than the step itself.
  */
 import { generatorFor, tf, type TrainBatch } from '@posenc/core';
 import type { ImageConfig } from '../config.js';
