@@ -1,7 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tf } from '../engine/tf.js';
 import type { EncodingBuildSpec, PositionEncoding } from '../encoding/position-encoding.js';
-import { MODEL_PARAMETER_SCOPES } from '../encoding/parameter-scopes.js';
 import { sequencePositions } from '../positions/positions.js';
 import { createEncoding } from '../encoding/registry.js';
 import { MODEL_PARAMETER_SCOPES } from '../encoding/parameter-scopes.js';

@@ -10,9 +10,8 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.js';
 import type { BenchResults } from '../../run/results.js';
-import { CapturedStream } from '../../testing/capture.js';
+import { posencInProcess } from '../../testing/capture.js';
 import type { ImageConfig } from './config.js';
 import type { ImageDetails } from './evaluate.js';
 import { writeCorruptImage, writeImageFolder } from './testing/image-folder-fixture.js';
@@ -28,12 +27,7 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function posenc(args: string[]) {
-  const stdout = new CapturedStream();
-  const stderr = new CapturedStream();
-  const code = await main(args, { stdout, stderr, baseDir: root });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const posenc = (args: string[]) => posencInProcess(args, root);
 
 const TINY = ['--preset', 'quick', '--image-size', '8', '--eval-sizes', '8,12', '--patch', '4'];
 const MODEL = ['--dim', '16', '--layers', '1', '--heads', '2', '--steps', '6', '--batch', '6'];

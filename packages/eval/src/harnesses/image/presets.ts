@@ -2,9 +2,9 @@
  * Named settings for `--preset`; flags given on the command line override them.
  *
  * - `quick`: a smoke run of seconds on a sixth of MNIST at 16px (the tests run it smaller still).
- * - `default`: the README's table. MNIST digits at 28px (7×7 patches of 4px), a 4-layer d=64 ViT,
- *   evaluated at 28, 36 and 44px; the methods separate within it (measured with three seeds, see
- *   the README) and it finishes in under 10 minutes on 2 cores with @posenc/kernels.
+ * - `default`: the README's table. MNIST digits at 28px (7×7 patches of 4px), a 3-layer d=64 ViT,
+ *   250 steps, evaluated at 28, 36 and 44px; measured with three seeds in the README (wall time and
+ *   load average there), on 2 cores with @posenc/kernels.
  * - `paper`: DeiT-Tiny on ImageNet-1K as Wu et al. 2021 train it (224px, patch 16, 12 layers,
  *   d 192, 3 heads; batch 1024, lr 1e-3, 300 epochs, weight decay 0.05); needs --data with the
  *   ImageNet folder, and months on a CPU.
@@ -44,7 +44,7 @@ export const IMAGE_PRESETS: Readonly<Record<string, Preset<ImageConfig>>> = {
   },
   default: {
     description:
-      'the README table: 6 methods, a 4-layer d=64 ViT on MNIST at 28px (7×7 patches), evaluated at 28, 36 and 44px (under 10 minutes on 2 cores)',
+      'the README table: 5 methods, a 3-layer d=64 ViT on MNIST at 28px (7×7 patches), 250 steps, evaluated at 28, 36 and 44px (minutes per method on 2 cores)',
     config: {
       ...MNIST,
       imageSize: 28,
