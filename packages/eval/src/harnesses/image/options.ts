@@ -76,8 +76,8 @@ export const IMAGE_OPTIONS: readonly OptionSpec<ImageConfig>[] = [
   {
     flag: 'val-labels',
     value: 'FILE',
-    help: "labels of a flat val/ folder: lines '<file> <class folder or index>', or ImageNet's LOC_val_solution.csv",
-    show: (c) => c.valLabels || '(val/ has class folders)',
+    help: "labels of a flat val/ folder: lines '<file> <class folder or index>', or ImageNet's LOC_val_solution.csv; empty when val/ has class folders",
+    show: (c) => c.valLabels,
     apply: (c, text) => ({ ...c, valLabels: text }),
   },
   choiceOption({
@@ -114,7 +114,8 @@ export const IMAGE_OPTIONS: readonly OptionSpec<ImageConfig>[] = [
     help: 'model width d (also sets --ffn to 4·d unless --ffn is given)',
     ...IMAGE_RANGES.modelDim,
     get: (c) => c.model.modelDim,
-    set: (c, v) => model(model(c, 'modelDim', v), 'ffnDim', 4 * v),
+    // The width it already has changes nothing (the preset's FFN stays).
+    set: (c, v) => (v === c.model.modelDim ? c : model(model(c, 'modelDim', v), 'ffnDim', 4 * v)),
   }),
   integerOption({
     flag: 'layers',
