@@ -40,6 +40,7 @@ export * from './nn/cross-entropy.js';
 export * from './nn/rotary-kernel.js';
 export * from './models/transformer-layer.js';
 export * from './models/transformer-body.js';
+export * from './models/transformer-config.js';
 export * from './models/call-inputs.js';
 export * from './models/encodings-in-model.js';
 export * from './models/decoder-lm.js';

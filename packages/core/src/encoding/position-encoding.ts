@@ -3,7 +3,7 @@
  * fixed points, in the order the encodings are listed; every hook is optional.
  */
 import type { tf } from '../engine/tf.js';
-import type { Positions } from '../positions/positions.js';
+import type { GridShape, Positions } from '../positions/positions.js';
 import type { ParameterScopes } from './parameter-scopes.js';
 
 export type AttentionKind = 'softmax' | 'linear';
@@ -29,6 +29,8 @@ export interface EncodingSizes {
   readonly modelDim: number;
   /** Longest position the model is trained on (tables of learned absolute encodings). */
   readonly maxPositions: number;
+  /** 2D models (ViT): the grid of the training images; absent in sequence models. */
+  readonly grid?: GridShape;
   /** Seed for parameter initialisation, so runs are reproducible. */
   readonly seed: number;
 }

@@ -1,7 +1,9 @@
 /**
  * A learned table of absolute position vectors added to the token embeddings (Gehring et al.
- * 2017; BERT, GPT-2). Positions are explicit ids, so a fractional or out-of-range id is either
- * interpolated between neighbouring rows or rejected, never silently truncated.
+ * 2017; BERT, GPT-2; ViT and DeiT's `pos_embed` in a 2D model). Positions are explicit ids, so a
+ * fractional or out-of-range id is either interpolated between neighbouring rows or rejected,
+ * never silently truncated. In a 2D model the table is the training grid, resampled to the grid
+ * of an image of another size (see grid-table-lookup.ts).
  */
 import { tf } from '../engine/tf.js';
 import type { ConfigOf, Schema } from '../config/schema.js';
@@ -13,7 +15,8 @@ import type {
 import { supportedAttention, type EncodingDefinition } from '../encoding/registry.js';
 import { MODEL_PARAMETER_SCOPES, scopedName } from '../encoding/parameter-scopes.js';
 import { normalParameter } from '../nn/init.js';
-import { require1D, type Positions } from '../positions/positions.js';
+import type { GridShape, Positions } from '../positions/positions.js';
+import { lookupGridTable } from './grid-table-lookup.js';
 
 /** The table's leaf name under the build spec's `embed` scope. */
 export const POSITION_TABLE_LEAF = 'position_table';
@@ -71,7 +74,7 @@ export const learnedSchema = {
     type: 'enum',
     values: ['linear', 'none'],
     default: 'linear',
-    doc: "'linear' interpolates fractional positions and clamps out-of-range ones to the end rows; 'none' rejects both",
+    doc: "'linear' interpolates fractional positions and clamps out-of-range ones to the end rows (2D: resamples the grid table to the image's grid); 'none' rejects both",
   },
 } as const satisfies Schema;
 
@@ -81,6 +84,8 @@ export class LearnedAbsoluteEncoding implements PositionEncoding {
   readonly name = 'learned';
   private table: tf.Variable<tf.Rank.R2> | undefined;
   private tableName = '';
+  /** The training grid of a 2D model: the table holds its skip tokens, then its cells. */
+  private grid: GridShape | undefined;
 
   constructor(readonly config: LearnedConfig) {}
 
@@ -88,12 +93,19 @@ export class LearnedAbsoluteEncoding implements PositionEncoding {
     return supportedAttention(learnedDefinition, this.config);
   }
 
-  /** Creates the `[maxPositions, modelDim]` table; std 0.02 as BERT's `initializer_range`. */
+  /**
+   * Creates the `[maxPositions, modelDim]` table, or in a 2D model `[skip + height·width,
+   * modelDim]`; std 0.02 as BERT's `initializer_range` (timm's ViT: `trunc_normal_(std=.02)`).
+   */
   build(spec: EncodingBuildSpec): void {
     this.table?.dispose();
     this.tableName = scopedName(spec.scopes.embed, POSITION_TABLE_LEAF);
+    this.grid = spec.grid;
+    const rows = spec.grid
+      ? spec.grid.skip + spec.grid.height * spec.grid.width
+      : spec.maxPositions;
     this.table = normalParameter(
-      [spec.maxPositions, spec.modelDim],
+      [rows, spec.modelDim],
       0.02,
       spec.seed,
       this.tableName,
@@ -112,17 +124,32 @@ export class LearnedAbsoluteEncoding implements PositionEncoding {
   embed(x: tf.Tensor3D, positions: Positions): tf.Tensor3D {
     if (!this.table)
       throw new Error('learned position table: build(spec) must be called before embed');
-    const ids = require1D(positions, 'learned position table').ids;
     const [tableSize, tableDim] = this.table.shape;
     if (x.shape[2] !== tableDim)
       throw new Error(
         `learned position table: embeddings [${x.shape}] have ${x.shape[2]} features, the table [${tableSize}, ${tableDim}] has ${tableDim}`,
       );
+    const table = this.table;
+    if (positions.kind === '2d') {
+      const grid = this.grid;
+      if (!grid)
+        throw new Error(
+          'learned position table: 2D positions need a table built by a 2D model (a build spec with a grid)',
+        );
+      const tokens = positions.skip + positions.rows.shape[1];
+      if (tokens !== x.shape[1] || ![1, x.shape[0]].includes(positions.rows.shape[0]))
+        throw new Error(
+          `learned position table: grid positions of [${positions.rows.shape[0]}, ${tokens}] tokens do not fit embeddings [${x.shape}]`,
+        );
+      return tf.tidy(() =>
+        tf.add(x, lookupGridTable(table, grid, positions, this.config.interpolate)),
+      );
+    }
+    const ids = positions.ids;
     if (ids.shape[1] !== x.shape[1] || (ids.shape[0] !== 1 && ids.shape[0] !== x.shape[0]))
       throw new Error(
         `learned position table: positions [${ids.shape}] do not fit embeddings [${x.shape}]; expected [${x.shape[0]} or 1, ${x.shape[1]}]`,
       );
-    const table = this.table;
     return tf.tidy(() => tf.add(x, lookupPositionTable(table, ids, this.config.interpolate)));
   }
 }
@@ -130,11 +157,11 @@ export class LearnedAbsoluteEncoding implements PositionEncoding {
 export const learnedDefinition: EncodingDefinition<typeof learnedSchema> = {
   name: 'learned',
   description:
-    'Learned absolute position table added to the token embeddings, interpolated at fractional positions',
+    'Learned absolute position table added to the token embeddings, interpolated at fractional positions; in a 2D model a table of the training grid, resampled to the grid of other image sizes',
   paper: 'Gehring et al. 2017, arXiv 1705.03122',
   package: '@posenc/core',
   schema: learnedSchema,
   supports: ['softmax', 'linear'],
-  positions: (config) => ({ kinds: ['1d'], fractional: config.interpolate === 'linear' }),
+  positions: (config) => ({ kinds: ['1d', '2d'], fractional: config.interpolate === 'linear' }),
   create: (config) => new LearnedAbsoluteEncoding(config),
 };

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
 import { decodeToFloat32 } from '../io/safetensors.js';
-import { disposePositions, positionsFromIds, sequencePositions } from '../positions/positions.js';
 import {
+  disposePositions,
+  gridPositions,
+  positionsFromIds,
+  sequencePositions,
+} from '../positions/positions.js';
+import {
+  expectClose,
   goldenCaseFiles,
   goldenEntry,
   maxAbsDiff,
@@ -139,7 +145,30 @@ describe('SinusoidalEncoding', () => {
     disposePositions(positions);
   });
 
-  it('names the shapes when positions do not fit the embeddings, and needs 1D positions', () => {
+  it('on a grid: the row sinusoids in the first half of the features, the column ones in the second, none on skip tokens', () => {
+    const encoding = new SinusoidalEncoding({ layout: 'interleaved', base: 100, scale: 1 });
+    const x = tf.fill([1, 1 + 6, 8], 0.5) as tf.Tensor3D;
+    const positions = gridPositions(1, 2, 3, 1);
+    const embedded = encoding.embed(x, positions);
+    const out = embedded.arraySync()[0]!;
+    expect(out[0]).toEqual(new Array(8).fill(0.5));
+    for (let i = 0; i < 6; i++) {
+      const [r, c] = [Math.floor(i / 3), i % 3];
+      const row = sinusoidTable([r], 4, { base: 100 });
+      const col = sinusoidTable([c], 4, { base: 100 });
+      expectClose(
+        out[1 + i]!,
+        [...row, ...col].map((v) => v + 0.5),
+        { atol: 1e-6 },
+      );
+    }
+    const odd = tf.zeros([1, 7, 5]) as tf.Tensor3D;
+    expect(() => encoding.embed(odd, positions)).toThrow(/odd number of features \(5\)/);
+    tf.dispose([x, odd, embedded]);
+    disposePositions(positions);
+  });
+
+  it('names the shapes when positions do not fit the embeddings', () => {
     const encoding = new SinusoidalEncoding({ layout: 'interleaved', base: 10000, scale: 1 });
     const x = tf.zeros([1, 3, 4]) as tf.Tensor3D;
     const positions = positionsFromIds([[0, 1]]);

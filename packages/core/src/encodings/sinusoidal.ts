@@ -1,14 +1,16 @@
 /**
  * Fixed sinusoids added to the token embeddings (Vaswani et al. 2017, §3.5), evaluated at the
  * explicit position ids: shifted, sampled or fractional positions get the formula's value, never
- * a rounded table row.
+ * a rounded table row. On a 2D grid the first half of the features are the sinusoids of the
+ * row and the second half those of the column, as DETR's `PositionEmbeddingSine` (unnormalised)
+ * and MAE's 2D sin-cos table; skip tokens (a class token) get none.
  */
 import { tf } from '../engine/tf.js';
 import { EMBEDDING_INIT_STD } from '../nn/init.js';
 import type { ConfigOf, Schema } from '../config/schema.js';
 import type { AttentionKind, PositionEncoding } from '../encoding/position-encoding.js';
 import { supportedAttention, type EncodingDefinition } from '../encoding/registry.js';
-import { require1D, type Positions } from '../positions/positions.js';
+import { require1D, type GridPositions, type Positions } from '../positions/positions.js';
 
 export type SinusoidLayout = 'interleaved' | 'fairseq';
 
@@ -122,8 +124,10 @@ export class SinusoidalEncoding implements PositionEncoding {
     // measured on the tiny LM, scale 1 or 1/√C leaves the loss at the unigram entropy after 200
     // steps while 0.02 learns like no PE. Vaswani (§3.4) and fairseq (embed_scale) balance the
     // two by scaling the embeddings up by √C instead; pass scale: 1 with such a model.
-    const scale = this.config.scale ?? EMBEDDING_INIT_STD;
-    return addSinusoids(x, positions, { ...this.config, scale }, 'sinusoidal encoding');
+    const options = { ...this.config, scale: this.config.scale ?? EMBEDDING_INIT_STD };
+    return positions.kind === '2d'
+      ? addGridSinusoids(x, positions, options, 'sinusoidal encoding')
+      : addSinusoids(x, positions, options, 'sinusoidal encoding');
   }
 }
 
@@ -145,13 +149,49 @@ export function addSinusoids(
     throw new Error(
       `${who}: positions [${ids.shape}] do not fit the input [${x.shape}]; expected [${x.shape[0]} or 1, ${x.shape[1]}]`,
     );
+  return tf.tidy(() => tf.add(x, sinusoidsAt(ids, dim, options)));
+}
+
+/** Sinusoids `[B, N, dim]` of the ids `[B, N]`, each distinct id computed once. */
+function sinusoidsAt(ids: tf.Tensor2D, dim: number, options: SinusoidOptions): tf.Tensor3D {
   // fairseq numbers real tokens from padding_idx + 1 (utils.make_positions).
   const offset = options.paddingIdx === undefined ? 0 : options.paddingIdx + 1;
   const { values, rowOf } = distinctValues(ids.dataSync(), offset);
   const table = sinusoidTable(values, dim, options);
   return tf.tidy(() => {
     const rows = tf.tensor2d(Float32Array.from(table), [values.length, dim]);
-    return tf.add(x, tf.gather(rows, tf.tensor2d(rowOf, [batch, length], 'int32')));
+    return tf.gather(rows, tf.tensor2d(rowOf, ids.shape, 'int32')) as unknown as tf.Tensor3D;
+  });
+}
+
+/** x + [sinusoids of the row | sinusoids of the column] on the grid tokens; skip tokens get zeros. */
+export function addGridSinusoids(
+  x: tf.Tensor3D,
+  positions: GridPositions,
+  options: SinusoidOptions,
+  who: string,
+): tf.Tensor3D {
+  const [batch, cells] = positions.rows.shape;
+  const dim = x.shape[2];
+  const { skip } = positions;
+  if (skip + cells !== x.shape[1] || (batch !== 1 && batch !== x.shape[0]))
+    throw new Error(
+      `${who}: grid positions of [${batch}, ${skip} + ${cells}] tokens do not fit the input [${x.shape}]; expected [${x.shape[0]} or 1, ${x.shape[1]}]`,
+    );
+  if (dim % 2 !== 0)
+    throw new Error(
+      `${who}: 2D sinusoids give half the features to the row and half to the column; the input has an odd number of features (${dim})`,
+    );
+  return tf.tidy(() => {
+    const grid = tf.concat(
+      [
+        sinusoidsAt(positions.rows, dim / 2, options),
+        sinusoidsAt(positions.cols, dim / 2, options),
+      ],
+      2,
+    );
+    const skipped = tf.zeros([batch, skip, dim]);
+    return tf.add(x, tf.concat([skipped, grid], 1)) as tf.Tensor3D;
   });
 }
 
@@ -179,11 +219,11 @@ function distinctValues(
 export const sinusoidalDefinition: EncodingDefinition<typeof sinusoidalSchema> = {
   name: 'sinusoidal',
   description:
-    'Fixed sinusoids added to the token embeddings at the explicit (possibly fractional) positions',
+    'Fixed sinusoids added to the token embeddings at the explicit (possibly fractional) positions; on a 2D grid half the features for the row, half for the column',
   paper: 'Vaswani et al. 2017, arXiv 1706.03762',
   package: '@posenc/core',
   schema: sinusoidalSchema,
   supports: ['softmax', 'linear'],
-  positions: { kinds: ['1d'], fractional: true },
+  positions: { kinds: ['1d', '2d'], fractional: true },
   create: (config) => new SinusoidalEncoding(config),
 };

@@ -7,7 +7,7 @@
  */
 import { tf } from '../engine/tf.js';
 import type { PositionEncoding } from '../encoding/position-encoding.js';
-import type { Positions } from '../positions/positions.js';
+import type { GridShape, Positions } from '../positions/positions.js';
 import { dropout, type Parameters } from '../nn/layers.js';
 import { TransformerLayer, type TransformerLayerOptions } from './transformer-layer.js';
 import { buildEncodings, embedPositions, encodingParameters } from './encodings-in-model.js';
@@ -30,6 +30,8 @@ export interface TransformerBodyOptions extends Omit<
   layers: number;
   /** Longest position the encodings are built for (`EncodingBuildSpec.maxPositions`). */
   maxPositions: number;
+  /** 2D models: the training grid, for the encodings' build spec. */
+  grid?: GridShape;
 }
 
 export interface BodyCall {
@@ -93,6 +95,7 @@ export class TransformerBody {
       headDim: modelDim / heads,
       modelDim,
       maxPositions: options.maxPositions,
+      ...(options.grid && { grid: options.grid }),
       seed,
     });
     if (options.featureMap === 'favor+') {

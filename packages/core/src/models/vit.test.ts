@@ -2,6 +2,8 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { tf } from '../engine/tf.js';
 import type { PositionEncoding } from '../encoding/position-encoding.js';
 import type { GridPositions, Positions } from '../positions/positions.js';
+import { createEncoding } from '../encoding/registry.js';
+import '../encodings/index.js';
 import { patchify, ViT, type ViTConfig } from './vit.js';
 
 const DIM = 8;
@@ -220,6 +222,64 @@ describe('ViT', () => {
       vit.dispose();
     });
   }
+
+  it('a distillation token is a second skip token with a head of its own; logits are the mean of both heads', () => {
+    const recorded: Recorded = {};
+    const vit = new ViT({ ...tiny, distillationToken: true }, [recorder(recorded)]);
+    expect(vit.skipTokens).toBe(2);
+    const params = vit.parameters();
+    expect(Object.keys(params)).toEqual(expect.arrayContaining(['dist_token', 'head_dist.weight']));
+    const images = randomImages(2, 8, 8, 12);
+    const { logits, hidden } = vit.forward(images);
+    expect(recorded.query!.skip).toBe(2);
+    expect(hidden.shape).toEqual([2, 2 + 16, DIM]);
+    expect(
+      maxAbsDiff(
+        tf.tensor3d(recorded.embedInput!).slice([0, 1, 0], [-1, 1, -1]),
+        tf.tile(params['dist_token']!, [2, 1, 1]),
+      ),
+    ).toBe(0);
+    const head = (i: number, name: string) =>
+      tf.add(
+        tf.matMul(
+          hidden.slice([0, i, 0], [-1, 1, -1]).reshape([2, DIM]),
+          params[`${name}.weight`]!,
+        ),
+        params[`${name}.bias`]!,
+      );
+    const mean = tf.div(tf.add(head(0, 'head'), head(1, 'head_dist')), 2);
+    expect(maxAbsDiff(logits, mean)).toBeLessThan(1e-6);
+    expect(() => new ViT({ ...tiny, pooling: 'mean', distillationToken: true }, [])).toThrow(
+      /'distillationToken' = true.*needs pooling 'class'/,
+    );
+    tf.dispose([images, logits, hidden, mean]);
+    vit.dispose();
+  });
+
+  it("core's learned and sinusoidal encodings give the ViT 2D positions, at its image size and others", () => {
+    for (const encoding of [
+      createEncoding({ name: 'learned' }),
+      createEncoding({ name: 'sinusoidal' }),
+    ]) {
+      const vit = new ViT({ ...tiny, distillationToken: true }, [encoding]);
+      if (encoding.name === 'learned')
+        expect(vit.parameters()['embed.position_table']!.shape).toEqual([2 + 16, DIM]);
+      for (const [h, w] of [
+        [8, 8],
+        [12, 10],
+      ] as const) {
+        const images = randomImages(2, h, w, 13);
+        const labels = tf.tensor1d([0, 1], 'int32');
+        const { value, grads } = tf.variableGrads(
+          () => vit.loss(images, labels),
+          Object.values(vit.parameters()),
+        );
+        expect(Number.isFinite(value.dataSync()[0])).toBe(true);
+        tf.dispose([value, ...Object.values(grads), images, labels]);
+      }
+      vit.dispose();
+    }
+  });
 
   it('without position encodings it cannot tell where patches are; a 2D encoding can', () => {
     const images = randomImages(1, 8, 8, 6);

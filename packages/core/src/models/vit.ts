@@ -44,6 +44,11 @@ const VIT_SCHEMA = {
     default: 'class',
     doc: "'class' = a class token in front, read out by the head; 'mean' = no class token, mean over patches",
   },
+  distillationToken: {
+    type: 'boolean',
+    default: false,
+    doc: "DeiT's second token after the class token, read out by a head of its own; logits are the mean of both heads (DeiT's inference). Needs pooling 'class'",
+  },
 } as const;
 
 export interface ViTConfig extends TransformerConfig {
@@ -52,6 +57,7 @@ export interface ViTConfig extends TransformerConfig {
   channels?: number;
   classes: number;
   pooling?: 'class' | 'mean';
+  distillationToken?: boolean;
 }
 
 export interface ViTCall {
@@ -96,8 +102,10 @@ export class ViT {
   private readonly body: TransformerBody;
   private readonly patchEmbedding: Linear;
   private readonly classToken?: tf.Variable;
+  private readonly distillationToken?: tf.Variable;
   private readonly finalNorm: LayerNorm;
   private readonly head: Linear;
+  private readonly distillationHead?: Linear;
 
   constructor(
     config: ViTConfig,
@@ -112,12 +120,21 @@ export class ViT {
         imageSize,
         `must be a multiple of patchSize = ${patchSize}`,
       );
+    if (this.config.distillationToken && this.config.pooling !== 'class')
+      throw new ConfigError(
+        'ViT',
+        'distillationToken',
+        true,
+        "needs pooling 'class' (the distillation token sits beside the class token)",
+      );
+    const side = imageSize / patchSize;
     this.body = new TransformerBody(
       {
         owner: 'ViT',
         ...this.config,
         norm: 'pre',
-        maxPositions: (imageSize / patchSize) ** 2 + this.skipTokens,
+        maxPositions: side * side + this.skipTokens,
+        grid: { height: side, width: side, skip: this.skipTokens },
       },
       encodings,
     );
@@ -131,20 +148,27 @@ export class ViT {
     // the official JAX code starts it at zero.
     if (this.config.pooling === 'class')
       this.classToken = normalParameter([1, 1, modelDim], 0.02, seed, 'cls_token');
+    if (this.config.distillationToken)
+      this.distillationToken = normalParameter([1, 1, modelDim], 0.02, seed, 'dist_token');
     this.layers = this.body.buildLayers();
     this.finalNorm = new LayerNorm('final_norm', modelDim);
     this.head = new Linear('head', modelDim, classes, { seed });
+    if (this.distillationToken)
+      this.distillationHead = new Linear('head_dist', modelDim, classes, { seed });
   }
 
-  /** Tokens in front of the patches that have no grid position (the class token). */
+  /** Tokens in front of the patches that have no grid position (class and distillation tokens). */
   get skipTokens(): number {
-    return this.config.pooling === 'class' ? 1 : 0;
+    return (this.config.pooling === 'class' ? 1 : 0) + (this.config.distillationToken ? 1 : 0);
   }
 
   parameters(): Parameters {
     const modules: { parameters(): Parameters }[] = [this.patchEmbedding];
     if (this.classToken) modules.push({ parameters: () => ({ cls_token: this.classToken! }) });
+    if (this.distillationToken)
+      modules.push({ parameters: () => ({ dist_token: this.distillationToken! }) });
     modules.push(...this.layers, this.finalNorm, this.head);
+    if (this.distillationHead) modules.push(this.distillationHead);
     modules.push({ parameters: () => this.body.encodingParameters() });
     return collectParameters(...modules);
   }
@@ -172,8 +196,11 @@ export class ViT {
       (positions) =>
         tf.tidy(() => {
           let x = this.patchEmbedding.apply(patchify(images, patchSize)) as tf.Tensor3D;
-          if (this.classToken)
-            x = tf.concat([tf.tile(this.classToken, [b, 1, 1]), x], 1) as tf.Tensor3D;
+          const leading = [this.classToken, this.distillationToken].filter(
+            (t): t is tf.Variable => t !== undefined,
+          );
+          if (leading.length)
+            x = tf.concat([...leading.map((t) => tf.tile(t, [b, 1, 1])), x], 1) as tf.Tensor3D;
           x = this.body.embed(x, positions);
           const body = this.body.run(this.body.dropoutEmbeddings(x, call), {
             positions,
@@ -184,10 +211,11 @@ export class ViT {
           });
           // Norm, then pool: as the official big_vision code (`encoder_norm` before 'tok'/'gap').
           const hidden = this.finalNorm.apply(body.output);
-          const pooled = this.classToken
-            ? hidden.slice([0, 0, 0], [-1, 1, -1]).squeeze([1])
-            : tf.mean(hidden, 1);
-          const logits = this.head.apply(pooled);
+          const token = (i: number) => hidden.slice([0, i, 0], [-1, 1, -1]).squeeze([1]);
+          const pooled = this.classToken ? token(0) : tf.mean(hidden, 1);
+          let logits = this.head.apply(pooled);
+          if (this.distillationHead)
+            logits = tf.div(tf.add(logits, this.distillationHead.apply(token(1))), 2);
           const out: Record<string, tf.Tensor | tf.Tensor[]> = { logits, hidden };
           if (call.returnProbs) out['probs'] = body.probs;
           return out as unknown as tf.TensorContainerObject;

@@ -26,6 +26,17 @@ export interface GridPositions {
 
 export type Positions = SequencePositions | GridPositions;
 
+/**
+ * The grid a 2D model is trained on: `height × width` patches after `skip` leading tokens. A
+ * model gives it to its encodings at build time: absolute 2D tables are sized by it, and iRPE
+ * gives skip tokens a bucket of their own only when there are some.
+ */
+export interface GridShape {
+  readonly height: number;
+  readonly width: number;
+  readonly skip: number;
+}
+
 /** `1d` sequence ids or a `2d` grid. */
 export type PositionKind = Positions['kind'];
 

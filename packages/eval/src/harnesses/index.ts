@@ -3,11 +3,12 @@
  * task is its folder and one entry here.
  */
 import type { AnyHarness } from '../run/harness.js';
+import { imageHarness } from './image/harness.js';
 import { lmHarness } from './lm/harness.js';
 import { lraHarness } from './lra/harness.js';
 import { squadHarness } from './squad/harness.js';
 
-export const HARNESSES: readonly AnyHarness[] = [lmHarness, lraHarness, squadHarness];
+export const HARNESSES: readonly AnyHarness[] = [lmHarness, imageHarness, lraHarness, squadHarness];
 
 export function findHarness(task: string): AnyHarness | undefined {
   return HARNESSES.find((h) => h.task === task);

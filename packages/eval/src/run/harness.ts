@@ -45,8 +45,11 @@ export const REQUIRED_PRESETS = ['quick', 'default', 'paper'] as const;
 export interface TrainingSession<B extends TrainBatch = TrainBatch> {
   /** Every trained parameter by its stable name (the checkpoint keys). */
   parameters(): Record<string, tf.Variable>;
-  /** Core's `train` contract: a pure function of (step, micro), so a resumed cell sees the same data. */
-  batchAt(step: number, micro: number): B;
+  /**
+   * Core's `train` contract: a pure function of (step, micro), so a resumed cell sees the same
+   * data; it may be asynchronous (images are decoded and cropped by sharp).
+   */
+  batchAt(step: number, micro: number): B | Promise<B>;
   loss(batch: B, context: StepContext): tf.Scalar;
   /** What the procedure does differently, for the report. */
   readonly notes: readonly string[];

@@ -12,6 +12,7 @@ export const PLUGIN_PACKAGES = [
   '@posenc/shortformer',
   '@posenc/segmented',
   '@posenc/spe-linear',
+  '@posenc/irpe-vision',
 ] as const;
 
 export type PluginPackage = (typeof PLUGIN_PACKAGES)[number];

@@ -6,6 +6,7 @@ import type * as tfType from '@tensorflow/tfjs';
 import { installCumsumGradient } from './cumsum-gradient.js';
 import { installComparisonGradients } from './comparison-gradients.js';
 import { installWasmUnsortedSegmentSum } from './wasm-unsorted-segment-sum.js';
+import { installCpuUnsortedSegmentSum } from './cpu-unsorted-segment-sum.js';
 import { installReducingGradients } from './reducing-gradients.js';
 
 let installed = false;
@@ -16,5 +17,6 @@ export function installPatches(tf: typeof tfType): void {
   installCumsumGradient(tf);
   installComparisonGradients(tf);
   installWasmUnsortedSegmentSum(tf);
+  installCpuUnsortedSegmentSum(tf);
   installReducingGradients(tf);
 }

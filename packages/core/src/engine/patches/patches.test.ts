@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../tf.js';
 import '@tensorflow/tfjs-backend-wasm';
 import { unsortedSegmentSumValues } from './wasm-unsorted-segment-sum.js';
+import { cpuUnsortedSegmentSum } from './cpu-unsorted-segment-sum.js';
 import { cumsum } from '../../ops/cumsum.js';
 
 /**
@@ -89,14 +90,18 @@ describe('comparison ops inside a taped function', () => {
   });
 });
 
-describe('UnsortedSegmentSum on wasm (the gather gradient)', () => {
+describe('UnsortedSegmentSum on wasm and cpu (the gather gradient)', () => {
   it('the pure kernel sums rows into segments and drops out-of-range ids', () => {
     const out = new Float32Array(6);
     unsortedSegmentSumValues([1, 2, 3, 4, 5, 6, 7, 8], [4, 2], [2, 0, 2, 5], 3, out);
     expect(Array.from(out)).toEqual([3, 4, 0, 0, 6, 8]);
   });
 
-  it('tf.gather gradient on wasm equals the cpu gradient', async () => {
+  it("cpu runs core's one-pass kernel, not tfjs-backend-cpu's pass per segment", () => {
+    expect(tf.getKernel('UnsortedSegmentSum', 'cpu')?.kernelFunc).toBe(cpuUnsortedSegmentSum);
+  });
+
+  it('tf.gather gradient on wasm and on cpu is the sum of the output gradients per row', async () => {
     const table = randomArray(5 * 3, 3);
     const ids = [
       [4, 0, 4],
@@ -115,10 +120,16 @@ describe('UnsortedSegmentSum on wasm (the gather gradient)', () => {
         );
       });
     };
-    const cpu = await gradOn('cpu');
-    const wasm = await gradOn('wasm');
-    expect(wasm.length).toBe(15);
-    wasm.forEach((v, i) => expect(v).toBeCloseTo(cpu[i]!, 5));
+    // Row t of the table's gradient sums the weights of every output that reads row t.
+    const expected = new Array(15).fill(0);
+    ids.flat().forEach((t, p) => {
+      for (let d = 0; d < 3; d++) expected[t * 3 + d] += w[p * 3 + d]!;
+    });
+    for (const backend of ['cpu', 'wasm']) {
+      const gradient = await gradOn(backend);
+      expect(gradient.length).toBe(15);
+      gradient.forEach((v, i) => expect(v, `${backend} [${i}]`).toBeCloseTo(expected[i]!, 5));
+    }
     await tf.setBackend('cpu');
   });
 });

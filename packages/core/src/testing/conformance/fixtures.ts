@@ -5,11 +5,19 @@
  */
 import { tf } from '../../engine/tf.js';
 import type { ParameterScopes } from '../../encoding/parameter-scopes.js';
-import type { AttentionKind, LinearFeatures } from '../../encoding/position-encoding.js';
+import type {
+  AttentionKind,
+  EncodingSizes,
+  LinearFeatures,
+} from '../../encoding/position-encoding.js';
 import { positionsFromIds, type PositionKind, type Positions } from '../../positions/positions.js';
 import { SMALL_SIZES } from '../build-spec.js';
 
-export const SIZES = SMALL_SIZES;
+/**
+ * A small model's sizes, as a 2D model too: a 4×6 training grid after one skip token, larger
+ * than the grid samples below, which therefore fall inside a table of the grid.
+ */
+export const SIZES: EncodingSizes = { ...SMALL_SIZES, grid: { height: 4, width: 6, skip: 1 } };
 export const BATCH = 2;
 /** Queries of a cached call: the last QUERIES of the KEYS tokens. */
 export const QUERIES = 3;

@@ -1,0 +1,3 @@
+import { packageTestConfig } from '../../vitest.shared.mjs';
+
+export default packageTestConfig('@posenc/irpe-vision', import.meta.dirname);
