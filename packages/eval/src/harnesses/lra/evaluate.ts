@@ -45,7 +45,7 @@ export async function evaluateLra(
     return { accuracy: correct / test.length, tokensPerSecond: tokens / seconds };
   });
   const stepMemory = await context.store.part('step-memory', async () => {
-    const batch = session.batchAt(0, 0);
+    const batch = await session.batchAt(0, 0);
     const parameters = Object.values(session.parameters()).filter((v) => v.trainable);
     const before = tf.memory().numBytes;
     const profile = await tf.profile(() => {
