@@ -1,5 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { stepSeed, tf, tokenCrossEntropy, Trainer, type DecoderLM } from '@posenc/core';
+import {
+  randomWindows,
+  stepSeed,
+  tf,
+  tokenCrossEntropy,
+  Trainer,
+  type DecoderLM,
+} from '@posenc/core';
 import { maxAbsDiff, randomTokens, testModel } from './testing/models.js';
 import {
   shortformerTraining,
@@ -152,6 +159,42 @@ describe('staged Shortformer training', () => {
       [8, 2, 2],
     ]);
     expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('shuffled: each stage draws its subsequences at random offsets from (seed, step), and refuses a cache', () => {
+    const model = testModel([{ name: 'sinusoidal' }], { vocabSize: VOCAB });
+    const tokens = randomTokens(400, VOCAB, 5);
+    const staged = new StagedSchedule({
+      stages: [
+        { length: 4, share: 0.5 },
+        { length: 8, share: 0.5 },
+      ],
+      tokensPerBatch: 16,
+      totalSteps: 4,
+      defaultCache: 0,
+    });
+    const plan = shortformerTraining({ model, tokens, schedule: staged, shuffle: { seed: 9 } });
+    for (const [step, rows, length] of [
+      [0, 4, 4],
+      [3, 2, 8],
+    ] as const) {
+      const batch = plan.batchAt(step, 0);
+      const expected = randomWindows(tokens, rows, length, 9, step);
+      expect(batch.inputs.arraySync()).toEqual(expected.inputs.arraySync());
+      expect(batch.targets.arraySync()).toEqual(expected.targets.arraySync());
+      expect(batch.epochStart).toBe(false);
+      tf.dispose([batch.inputs, batch.targets, expected.inputs, expected.targets]);
+    }
+    // Not the streams: row 1 of the streams would start at a quarter of the corpus.
+    const a = plan.batchAt(1, 0);
+    const b = shortformerTraining({ model, tokens, schedule: staged }).batchAt(1, 0);
+    expect(a.inputs.arraySync()).not.toEqual(b.inputs.arraySync());
+    tf.dispose([a.inputs, a.targets, b.inputs, b.targets]);
+    expect(() =>
+      shortformerTraining({ model, tokens, schedule: schedule(), shuffle: { seed: 0 } }),
+    ).toThrow(/shuffle is not allowed with a cache \(stage 0 caches L′ = 4\)/);
+    plan.dispose();
     model.dispose();
   });
 

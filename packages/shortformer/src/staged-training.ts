@@ -8,8 +8,13 @@
  * The batches are a pure function of the step (core's `batchAt` contract). The cache is not:
  * it is the previous step's state, cleared at the start of every epoch and stage. A run resumed
  * from a checkpoint therefore starts its first step with an empty cache.
+ *
+ * Without a cache the paper's runs shuffle (unmodified fairseq: the staged baseline of §4, PIA
+ * alone in §5.3); `shuffle` draws each batch's subsequences at random offsets instead of
+ * reading the streams, from (seed, step) alone.
  */
 import {
+  randomWindows,
   tf,
   tokenCrossEntropy,
   train,
@@ -41,6 +46,11 @@ export interface ShortformerTrainingOptions {
   accumulationSteps?: number;
   /** Position of a window's first token; default 1 (the paper's Fig. 1c). */
   firstPosition?: number;
+  /**
+   * Subsequences at random offsets drawn from this seed and the step (core's `randomWindows`)
+   * instead of contiguous streams; only for schedules without a cache, which needs the streams.
+   */
+  shuffle?: { seed: number };
 }
 
 export interface ShortformerBatch extends StreamBatch {
@@ -68,6 +78,12 @@ export function shortformerTraining(options: ShortformerTrainingOptions): Shortf
     throw new Error(
       `shortformerTraining: accumulationSteps = ${accumulation} is not allowed; expected an integer ≥ 1`,
     );
+  const { shuffle } = options;
+  const cached = schedule.stages.find((s) => s.cacheLength > 0);
+  if (shuffle && cached)
+    throw new Error(
+      `shortformerTraining: shuffle is not allowed with a cache (stage ${cached.index} caches L′ = ${cached.cacheLength}); the cache must hold the previous subsequence of the same stream`,
+    );
   // Validates up front that every stage has at least one full epoch of data.
   const layouts: StreamLayout[] = schedule.stages.map((stage) =>
     streamLayout(tokens.length, stage.batchSize, stage.length),
@@ -91,6 +107,13 @@ export function shortformerTraining(options: ShortformerTrainingOptions): Shortf
     },
     batchAt(step, micro) {
       const { stage, stepInStage } = schedule.at(step);
+      if (shuffle) {
+        const index = step * accumulation + micro;
+        const windows = randomWindows(tokens, stage.batchSize, stage.length, shuffle.seed, index);
+        // Passes over the data in tokens drawn; no cache to clear at their starts.
+        const epoch = Math.floor((index * schedule.tokensPerBatch) / tokens.length);
+        return { ...windows, epoch, epochStart: false, stage: stage.index };
+      }
       // Each stage starts reading its streams from the beginning, as a restored stage-2 run does.
       const batch = streamBatch(tokens, layouts[stage.index]!, stepInStage * accumulation + micro);
       return { ...batch, stage: stage.index };

@@ -23,6 +23,8 @@ export interface EvaluationFigure extends PerplexityResult {
 export interface LMDetails {
   evaluations: EvaluationFigure[];
   evalModeNotes?: Partial<Record<EvalMode, string>>;
+  /** Modes not evaluated for this method, with the reason (the report's n/a). */
+  unavailableModes?: Partial<Record<EvalMode, string>>;
 }
 
 export const MODE_TITLES: Record<EvalMode, string> = {
@@ -52,8 +54,9 @@ export async function evaluateLM(
   const { config, data, store } = context;
   const words = data.evaluation.words;
   const evaluations: EvaluationFigure[] = [];
+  const modes = EVAL_MODES.filter((mode) => session.unavailableModes?.[mode] === undefined);
   for (const length of config.evalLengths)
-    for (const mode of EVAL_MODES) {
+    for (const mode of modes) {
       const result = await store.part(metricKey(mode, length), () =>
         session.evaluate(data.segments, {
           mode,
@@ -72,6 +75,7 @@ export async function evaluateLM(
   const details: LMDetails = {
     evaluations,
     ...(session.evalModeNotes && { evalModeNotes: session.evalModeNotes }),
+    ...(session.unavailableModes && { unavailableModes: session.unavailableModes }),
   };
   return {
     metrics: Object.fromEntries(
