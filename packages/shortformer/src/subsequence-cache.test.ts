@@ -162,9 +162,9 @@ describe('SubsequenceCache', () => {
     expect(cache.cachedTokens).toBe(3);
     const window = part(4, 10);
     const reference = part(1, 10);
-    expect(maxAbsDiff(cachedLogits(cache, model, window), onePass(model, reference, 6))).toBeLessThan(
-      1e-5,
-    );
+    expect(
+      maxAbsDiff(cachedLogits(cache, model, window), onePass(model, reference, 6)),
+    ).toBeLessThan(1e-5);
     // nextStart 0 keeps the cache as it was: the same window scores the same again.
     const again = cache.forward(model, window, { nextStart: 0 });
     again.dispose();

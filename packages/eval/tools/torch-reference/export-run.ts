@@ -13,13 +13,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createEncoding, generatorFor, initEngine, train } from '@posenc/core';
+import { createEncoding, initEngine, randomWindows, tf, train } from '@posenc/core';
 import { LM_PRESETS, lmHarness } from '../../src/index.js';
 import { loadLMData } from '../../src/harnesses/lm/data.js';
-import {
-  createModel,
-  standardSession,
-} from '../../src/harnesses/lm/methods/standard-session.js';
+import { createModel, standardSession } from '../../src/harnesses/lm/methods/standard-session.js';
 import { loadPlugins } from '../../src/run/plugins.js';
 
 function argument(name: string, fallback?: string): string {
@@ -53,16 +50,20 @@ await writeFile(
   Buffer.concat(parameters.map((p) => Buffer.from(p.values.buffer, 0, p.values.byteLength))),
 );
 
-// The standard procedure's windows (core's randomWindows), as L + 1 tokens per row.
+// The standard procedure's windows (core's randomWindows), as L + 1 tokens per row: the inputs
+// and the last target.
 const tokens = data.train.tokens;
 const { batch, trainLength: L } = config;
 const windows = new Int32Array(steps * batch * (L + 1));
 for (let step = 0; step < steps; step++) {
-  const next = generatorFor(seed, step);
+  const drawn = randomWindows(tokens, batch, L, seed, step);
+  const [x, y] = [drawn.inputs.dataSync(), drawn.targets.dataSync()];
   for (let row = 0; row < batch; row++) {
-    const start = Math.floor(next() * (tokens.length - L));
-    for (let i = 0; i <= L; i++) windows[(step * batch + row) * (L + 1) + i] = tokens[start + i]!;
+    const at = (step * batch + row) * (L + 1);
+    windows.set(x.subarray(row * L, (row + 1) * L), at);
+    windows[at + L] = y[(row + 1) * L - 1]!;
   }
+  tf.dispose([drawn.inputs, drawn.targets]);
 }
 await writeFile(join(out, 'train.bin'), Buffer.from(windows.buffer));
 

@@ -107,7 +107,10 @@ describe('evaluation modes', () => {
     const r = evaluateSlidingWindow(model, tokens, { length, stride, cacheLength });
     for (const { start, scoreFrom } of slidingWindows(40, length, stride))
       for (let t = scoreFrom; t < start + length; t++)
-        expect(r.nll[t]).toBeCloseTo(lastNll(model, tokens, Math.max(0, start - cacheLength), t), 5);
+        expect(r.nll[t]).toBeCloseTo(
+          lastNll(model, tokens, Math.max(0, start - cacheLength), t),
+          5,
+        );
     // The cache changes the scores: without it each window starts afresh.
     const plain = evaluateSlidingWindow(model, tokens, { length, stride });
     expect(maxAbsDiff(r.nll, plain.nll)).toBeGreaterThan(1e-3);

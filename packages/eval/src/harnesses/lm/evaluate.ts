@@ -23,8 +23,6 @@ export interface EvaluationFigure extends PerplexityResult {
 export interface LMDetails {
   evaluations: EvaluationFigure[];
   evalModeNotes?: Partial<Record<EvalMode, string>>;
-  /** Modes not evaluated for this method, with the reason (the report's n/a). */
-  unavailableModes?: Partial<Record<EvalMode, string>>;
 }
 
 export const MODE_TITLES: Record<EvalMode, string> = {
@@ -54,9 +52,8 @@ export async function evaluateLM(
   const { config, data, store } = context;
   const words = data.evaluation.words;
   const evaluations: EvaluationFigure[] = [];
-  const modes = EVAL_MODES.filter((mode) => session.unavailableModes?.[mode] === undefined);
   for (const length of config.evalLengths)
-    for (const mode of modes) {
+    for (const mode of EVAL_MODES) {
       const result = await store.part(metricKey(mode, length), () =>
         session.evaluate(data.segments, {
           mode,
@@ -75,7 +72,6 @@ export async function evaluateLM(
   const details: LMDetails = {
     evaluations,
     ...(session.evalModeNotes && { evalModeNotes: session.evalModeNotes }),
-    ...(session.unavailableModes && { unavailableModes: session.unavailableModes }),
   };
   return {
     metrics: Object.fromEntries(

@@ -54,32 +54,17 @@ export function perplexityChart(results: LMResults, mode: EvalMode): LineChart {
 
 function modeSection(results: LMResults, mode: EvalMode): ReportSection {
   const chart = perplexityChart(results, mode);
-  const detailsOf = (cells: BenchResults['cells']) => cells[0]!.details as unknown as LMDetails;
-  const methods = [...cellsByMethod(results)];
-  const notes = methods
-    .map(([method, cells]) => [method, detailsOf(cells).evalModeNotes?.[mode]])
+  const notes = [...cellsByMethod(results)]
+    .map(([method, cells]) => [
+      method,
+      (cells[0]!.details as unknown as LMDetails).evalModeNotes?.[mode],
+    ])
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
     .map(([method, note]) => `${method}: ${note}`);
-  const unavailable = new Map(
-    methods
-      .map(([method, cells]) => [method, detailsOf(cells).unavailableModes?.[mode]] as const)
-      .filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
-  const table = metricTable(results, lmMetrics(results.config, [mode]));
-  // A method its own procedure cannot score in this mode: n/a, not a blank, and why.
-  const rows = table.rows.map((row) =>
-    unavailable.has(row[0]!.text)
-      ? row.map((cell, i) => (i < 2 ? cell : { text: 'n/a' }))
-      : row,
-  );
-  const bullets = [
-    ...notes,
-    ...[...unavailable].map(([method, reason]) => `${method}: n/a — ${reason}`),
-  ];
   return {
     title: `Perplexity, ${MODE_TITLES[mode]}`,
-    table: { ...table, rows },
-    ...(bullets.length && { bullets }),
+    table: metricTable(results, lmMetrics(results.config, [mode])),
+    ...(notes.length && { bullets: notes }),
     figure: {
       chart,
       caption: `Perplexity per token against evaluation length (log scale), ${MODE_TITLES[mode]}; lower is better. ${chartLegend(chart)}`,

@@ -18,11 +18,6 @@ export interface LMSession<B extends TrainBatch = TrainBatch> extends TrainingSe
   evaluate(segments: readonly TokenArray[], spec: PerplexitySpec): Promise<PerplexityResult>;
   /** How a mode is evaluated when it differs from plain windows (e.g. with a cache). */
   readonly evalModeNotes?: Partial<Record<EvalMode, string>>;
-  /**
-   * Modes in which the method's own procedure cannot score it, with the reason: they are not
-   * evaluated (no figure that scores a method outside its procedure) and the report shows n/a.
-   */
-  readonly unavailableModes?: Partial<Record<EvalMode, string>>;
 }
 
 export type LMSessionContext = SessionContext<LMConfig, LMData>;
