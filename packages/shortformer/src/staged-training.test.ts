@@ -5,6 +5,7 @@ import {
   tf,
   tokenCrossEntropy,
   Trainer,
+  windowsAt,
   type DecoderLM,
 } from '@posenc/core';
 import { maxAbsDiff, randomTokens, testModel } from './testing/models.js';
@@ -75,10 +76,14 @@ describe('staged Shortformer training', () => {
           ]),
         );
         const trainable = Object.values(parameters);
+        // A plan of its own: its loss call caches states, which the trainer's step must not see
+        // (the trainer's plan, like this one, starts stage 2 with an empty cache).
+        const probe = shortformerTraining({ model, tokens, schedule: schedule() });
         const { value, grads } = tf.variableGrads(
-          () => plan.loss(batch, { step, micro: 0, seed: stepSeed(0, step, 0) }),
+          () => probe.loss(batch, { step, micro: 0, seed: stepSeed(0, step, 0) }),
           trainable,
         );
+        probe.dispose();
         await trainer.runStep();
         expect(trainer.optimizer.step).toBe(4); // not restarted at 1
         const after = trainer.optimizer.exportState().tensors;
@@ -159,6 +164,24 @@ describe('staged Shortformer training', () => {
       [8, 2, 2],
     ]);
     expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('a stage switch inside an epoch goes on to the tokens the run has not read yet', () => {
+    const model = testModel([{ name: 'pia' }], { vocabSize: VOCAB });
+    // Stage 1: 4 rows of 100 tokens, 4 per step; stage 2 (steps 3–5): 2 rows of 200, 8 per step.
+    const tokens = randomTokens(400, VOCAB, 4);
+    const plan = shortformerTraining({ model, tokens, schedule: schedule() });
+    const firstOfStage2 = plan.batchAt(3, 0);
+    // 3 steps of 16 tokens read 3/24 of the epoch: stage 2's rows start 3 × 8 tokens into their
+    // parts (restarting at 0 would read tokens 0…23 of each part a second time).
+    const expected = windowsAt(tokens, [24, 224], 8);
+    expect(firstOfStage2.stage).toBe(1);
+    expect(firstOfStage2.epochStart).toBe(false);
+    expect(firstOfStage2.inputs.arraySync()).toEqual(expected.inputs.arraySync());
+    expect(firstOfStage2.targets.arraySync()).toEqual(expected.targets.arraySync());
+    tf.dispose([firstOfStage2.inputs, firstOfStage2.targets, expected.inputs, expected.targets]);
+    plan.dispose();
     model.dispose();
   });
 

@@ -106,7 +106,7 @@ export function shortformerTraining(options: ShortformerTrainingOptions): Shortf
       return cache;
     },
     batchAt(step, micro) {
-      const { stage, stepInStage } = schedule.at(step);
+      const { stage } = schedule.at(step);
       if (shuffle) {
         const index = step * accumulation + micro;
         const windows = randomWindows(tokens, stage.batchSize, stage.length, shuffle.seed, index);
@@ -114,8 +114,13 @@ export function shortformerTraining(options: ShortformerTrainingOptions): Shortf
         const epoch = Math.floor((index * schedule.tokensPerBatch) / tokens.length);
         return { ...windows, epoch, epochStart: false, stage: stage.index };
       }
-      // Each stage starts reading its streams from the beginning, as a restored stage-2 run does.
-      const batch = streamBatch(tokens, layouts[stage.index]!, stepInStage * accumulation + micro);
+      // A stage switch keeps the run's place in its pass over the data: with tokens per batch
+      // fixed, batch i of any stage's layout is the same share of an epoch. fairseq's stage-2
+      // run continues the epoch count of the stage-1 checkpoint, and its switches fall on epoch
+      // ends, where this is the start of the data as there; a switch inside an epoch (runs
+      // shorter than one epoch) goes on to the tokens not yet read instead of reading stage 1's
+      // tokens again, which would give the staged rows half the distinct data of the others.
+      const batch = streamBatch(tokens, layouts[stage.index]!, step * accumulation + micro);
       return { ...batch, stage: stage.index };
     },
     loss(batch, context) {
