@@ -69,5 +69,8 @@ describe('sliding window against nonoverlapping on a trained tiny model', async 
         session.dispose();
       }
     },
+    // 30 training steps each; the slowest rows (Shaw, key-query relative) need minutes on a
+    // loaded 2-core machine.
+    300_000,
   );
 });
