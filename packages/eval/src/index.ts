@@ -37,19 +37,15 @@ export { HARNESSES, findHarness } from './harnesses/index.js';
 export { lmHarness } from './harnesses/lm/harness.js';
 export * from './harnesses/lm/config.js';
 export { LM_PRESETS } from './harnesses/lm/presets.js';
-export * from './harnesses/lm/corpus/corpus.js';
-export { loadCorpus, CORPUS_FORMS } from './harnesses/lm/corpus/load-corpus.js';
-export { loadSotu, sotuFiles, sotuSplitOf, SOTU_SPLIT_RULE } from './harnesses/lm/corpus/sotu.js';
-export {
-  loadWikiText,
-  wikiTextVariant,
-  type WikiTextVariant,
-} from './harnesses/lm/corpus/wikitext.js';
-export { loadTextFile, TEXT_FILE_SPLIT } from './harnesses/lm/corpus/text-file.js';
-export type { Tokenizer } from './harnesses/lm/tokenizer/tokenizer.js';
-export { byteTokenizer } from './harnesses/lm/tokenizer/bytes.js';
-export { loadHfTokenizer } from './harnesses/lm/tokenizer/hf-tokenizer.js';
-export { loadTokenizer } from './harnesses/lm/tokenizer/load-tokenizer.js';
+export * from './corpus/corpus.js';
+export { loadCorpus, CORPUS_FORMS } from './corpus/load-corpus.js';
+export { loadSotu, sotuFiles, sotuSplitOf, SOTU_SPLIT_RULE } from './corpus/sotu.js';
+export { loadWikiText, wikiTextVariant, type WikiTextVariant } from './corpus/wikitext.js';
+export { loadTextFile, TEXT_FILE_SPLIT } from './corpus/text-file.js';
+export type { Tokenizer } from './tokenizer/tokenizer.js';
+export { byteTokenizer } from './tokenizer/bytes.js';
+export { loadHfTokenizer } from './tokenizer/hf-tokenizer.js';
+export { loadTokenizer } from './tokenizer/load-tokenizer.js';
 export * from './harnesses/lm/data/token-array.js';
 export * from './harnesses/lm/data/token-stream.js';
 export * from './harnesses/lm/data/eval-segments.js';
@@ -66,3 +62,17 @@ export {
 } from './harnesses/lm/methods/standard-session.js';
 export { lmRows } from './harnesses/lm/methods/rows.js';
 export { main as posencMain } from './cli/main.js';
+
+// The extractive question-answering harness and the official SQuAD scoring.
+export { squadHarness } from './harnesses/squad/harness.js';
+export type { SquadConfig } from './harnesses/squad/config.js';
+export { SQUAD_PRESETS } from './harnesses/squad/presets.js';
+export { scoreSquadFiles, type ScoreOutcome } from './harnesses/squad/scoring/score-files.js';
+export { evaluateV1 } from './harnesses/squad/scoring/official-v1.js';
+export { evaluateV2 } from './harnesses/squad/scoring/official-v2.js';
+export { normalizeAnswer } from './harnesses/squad/scoring/normalize.js';
+export {
+  readSquadSet,
+  type SquadSet,
+  type SquadExample,
+} from './harnesses/squad/data/squad-file.js';

@@ -23,6 +23,7 @@ ${column([
     'every position method of each task: its paper, its package, whether it can run here',
   ],
   ...HARNESSES.map((h): [string, string] => [`bench ${h.task}`, h.summary]),
+  ['score squad', 'score a SQuAD predictions file exactly as the official v1.1 / v2.0 scripts do'],
 ])}
 
 Run 'posenc <command> --help' for a command's options.`;

@@ -15,6 +15,7 @@ import { UsageError } from '../usage-error.js';
 import { parseBenchCommand } from './bench-command.js';
 import { benchHelp, listHelp, mainHelp, taskHelp } from './help.js';
 import { listMethods } from './list-command.js';
+import { scoreCommand, scoreHelp } from './score-command.js';
 import { createProgressReporter, type ProgressStream } from './progress-reporter.js';
 
 export interface CliIo {
@@ -48,6 +49,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       if (rest.length > 1)
         throw new UsageError(`list takes at most one task, got ${rest.join(' ')}`);
       out(await listMethods(rest[0] === undefined ? HARNESSES : [harnessFor(rest[0], 'list')]));
+      return 0;
+    }
+    if (command === 'score') {
+      if (rest.length === 0 || rest.some(isHelp)) return (out(scoreHelp()), rest.length ? 0 : 2);
+      const scored = await scoreCommand(rest, io.baseDir);
+      for (const line of scored.stderr) io.stderr.write(`${line}\n`);
+      out(scored.stdout);
       return 0;
     }
     if (command === 'bench') {
@@ -86,7 +94,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return outcome.failed.length ? 1 : 0;
     }
     throw new UsageError(
-      `unknown command '${command}'; commands: list, bench <task> (tasks: ${tasks()}; posenc --help)`,
+      `unknown command '${command}'; commands: list, bench <task> (tasks: ${tasks()}), score squad (posenc --help)`,
     );
   } catch (e) {
     if (e instanceof UsageError) {

@@ -142,9 +142,11 @@ describe('posenc usage errors', () => {
     ]);
     expect(unknown.code).toBe(2);
     expect(ownLines(unknown.stderr)).toEqual([
-      "posenc: unknown command 'train'; commands: list, bench <task> (tasks: lm; posenc --help)",
+      "posenc: unknown command 'train'; commands: list, bench <task> (tasks: lm, squad), score squad (posenc --help)",
     ]);
-    expect(ownLines(task.stderr)).toEqual(["posenc: bench: unknown task 'chess'; tasks: lm"]);
+    expect(ownLines(task.stderr)).toEqual([
+      "posenc: bench: unknown task 'chess'; tasks: lm, squad",
+    ]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('usage: posenc bench lm [options]');
     for (const preset of ['quick', 'default', 'paper'])

@@ -4,8 +4,9 @@
  */
 import type { AnyHarness } from '../run/harness.js';
 import { lmHarness } from './lm/harness.js';
+import { squadHarness } from './squad/harness.js';
 
-export const HARNESSES: readonly AnyHarness[] = [lmHarness];
+export const HARNESSES: readonly AnyHarness[] = [lmHarness, squadHarness];
 
 export function findHarness(task: string): AnyHarness | undefined {
   return HARNESSES.find((h) => h.task === task);

@@ -148,6 +148,11 @@ export interface Harness<
   dataFacts(config: C, data: D): DataFacts;
   /** What the user should know about the data (a file that looks binary): printed and reported. */
   warnings?(config: C, data: D): string[];
+  /**
+   * Files written into the run folder before its cells, name → contents: a data set the task
+   * generated, so other tools (an official scorer) can read what the run used.
+   */
+  runFiles?(config: C, data: D): Record<string, string>;
 
   training(config: C, data: D): TrainingPlan;
   evaluate(session: S, context: EvaluateContext<C, D>): Promise<Evaluation>;

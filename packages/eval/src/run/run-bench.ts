@@ -75,6 +75,10 @@ export async function runBench<C, D>(
         createdAt: new Date().toISOString(),
         command: prepared.command,
       });
+    for (const [name, contents] of Object.entries(
+      harness.runFiles?.(prepared.config, prepared.data) ?? {},
+    ))
+      await writeFileAtomic(folder.file(name), contents);
     const cells = runCells(prepared);
     // Every finished cell's record is read first, so a corrupt one stops the run before it starts.
     const done = new Map<string, CellRecord>();

@@ -14,3 +14,14 @@ export const CLI_ENTRY = fileURLToPath(new URL('../cli.ts', import.meta.url));
 
 /** tsx's loader as a file URL, so `node --import` finds it from any working directory. */
 export const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** What the official SQuAD scripts printed on the generated scoring cases. */
+export const SQUAD_ORACLE_FIXTURE = fileURLToPath(
+  new URL('./fixtures/squad-oracle/official-outputs.json', import.meta.url),
+);
+export const SQUAD_FIXTURES = fileURLToPath(new URL('./fixtures/squad/', import.meta.url));
+export const WORDPIECE_TOKENIZER_FIXTURE = fileURLToPath(
+  new URL('./fixtures/wordpiece-tokenizer/tokenizer.json', import.meta.url),
+);
+export const BYTELEVEL_TOKENIZER_FIXTURE = fileURLToPath(
+  new URL('./fixtures/bytelevel-tokenizer/tokenizer.json', import.meta.url),
+);

@@ -6,13 +6,13 @@
 import { unigramEntropy } from '@posenc/core';
 import { UsageError } from '../../usage-error.js';
 import { longestEvalLength, type LMConfig } from './config.js';
-import type { Corpus } from './corpus/corpus.js';
-import { loadCorpus } from './corpus/load-corpus.js';
+import type { Corpus } from '../../corpus/corpus.js';
+import { loadCorpus } from '../../corpus/load-corpus.js';
 import { evalSegments } from './data/eval-segments.js';
 import type { TokenArray } from './data/token-array.js';
 import { tokenizeSplit, type TokenStream } from './data/token-stream.js';
-import { loadTokenizer } from './tokenizer/load-tokenizer.js';
-import type { Tokenizer } from './tokenizer/tokenizer.js';
+import { loadTokenizer } from '../../tokenizer/load-tokenizer.js';
+import type { Tokenizer } from '../../tokenizer/tokenizer.js';
 
 export interface EvaluationInfo {
   split: string;

@@ -6,7 +6,7 @@
 import type { Harness } from '../../run/harness.js';
 import type { CellRecord } from '../../run/results.js';
 import { CLIP_NORM, MIN_LR_RATIO, WEIGHT_DECAY, warmupSteps, type LMConfig } from './config.js';
-import { loadCorpus } from './corpus/load-corpus.js';
+import { loadCorpus } from '../../corpus/load-corpus.js';
 import { lmDataFacts, loadLMData, type LMData } from './data.js';
 import { evaluateLM, lmMetrics } from './evaluate.js';
 import { estimateLMMemory } from './memory.js';
@@ -15,7 +15,7 @@ import type { LMSession } from './methods/session.js';
 import { checkLMConfig, LM_OPTIONS } from './options.js';
 import { LM_PRESETS } from './presets.js';
 import { lmLossReferences, lmReport, lmRunFacts } from './report.js';
-import { loadTokenizer } from './tokenizer/load-tokenizer.js';
+import { loadTokenizer } from '../../tokenizer/load-tokenizer.js';
 
 export const lmHarness: Harness<LMConfig, LMData, LMSession> = {
   task: 'lm',

@@ -14,7 +14,7 @@ import type { IntegerRange } from '../../run/numbers.js';
 import { parseInteger } from '../../run/numbers.js';
 import { UsageError } from '../../usage-error.js';
 import { MAX_LENGTH, type LMConfig } from './config.js';
-import { CORPUS_FORMS } from './corpus/load-corpus.js';
+import { CORPUS_FORMS } from '../../corpus/load-corpus.js';
 
 export const LM_RANGES = {
   trainLength: { min: 2, max: MAX_LENGTH },

@@ -3,8 +3,8 @@
  * end of line is context only, so every token of the split, the first included, is a prediction
  * target: a stream of T+1 tokens has T targets.
  */
-import { countWords, type CorpusSplit } from '../corpus/corpus.js';
-import type { Tokenizer } from '../tokenizer/tokenizer.js';
+import { countWords, type CorpusSplit } from '../../../corpus/corpus.js';
+import type { Tokenizer } from '../../../tokenizer/tokenizer.js';
 import { TokenArrayBuilder, type TokenArray } from './token-array.js';
 
 export interface TokenStream {

@@ -7,7 +7,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../../usage-error.js';
+import { UsageError } from '../usage-error.js';
 import {
   formatBytes,
   SPLIT_NAMES,

@@ -3,7 +3,7 @@
  * directory the user ran the command in).
  */
 import { resolve } from 'node:path';
-import { UsageError } from '../../../usage-error.js';
+import { UsageError } from '../usage-error.js';
 import type { Corpus } from './corpus.js';
 import { loadSotu } from './sotu.js';
 import { loadTextFile } from './text-file.js';

@@ -6,21 +6,40 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { UsageError } from '../../../usage-error.js';
+import { UsageError } from '../usage-error.js';
 import type { Tokenizer } from './tokenizer.js';
 
 export const TOKENIZER_FILE = 'tokenizer.json';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 
-interface HfTokenizer {
+/** What posenc uses of a transformers.js tokenizer. */
+export interface HfTokenizer {
   encode(text: string, options?: { add_special_tokens?: boolean }): number[];
+  /** Token strings of a text, without special tokens. */
+  tokenize(text: string): string[];
+  convert_tokens_to_ids(tokens: string[]): number[];
   get_vocab(): Map<string, number>;
   eos_token_id?: number | null;
+  bos_token_id?: number | null;
+  sep_token_id?: number | null;
+  pad_token_id?: number | null;
   all_special_ids?: number[];
 }
 
-/** `path` is a tokenizer.json or the folder holding it. */
-export async function loadHfTokenizer(path: string): Promise<Tokenizer> {
+export interface OpenedHfTokenizer {
+  /** The tokenizer.json's absolute path. */
+  file: string;
+  tokenizer: HfTokenizer;
+  /** The parsed tokenizer.json (its model and pre-tokenizer types). */
+  json: unknown;
+  /** The parsed tokenizer_config.json (its special tokens). */
+  config: unknown;
+  /** Ids the model's vocabulary must hold: every id of the vocabulary and the special tokens. */
+  vocabSize: number;
+}
+
+/** `path` is a tokenizer.json or the folder holding it; read offline through transformers.js. */
+export async function openHfTokenizer(path: string): Promise<OpenedHfTokenizer> {
   const file = path.endsWith('.json') ? path : join(path, TOKENIZER_FILE);
   const dir = dirname(file);
   if (basename(file) !== TOKENIZER_FILE)
@@ -48,11 +67,18 @@ export async function loadHfTokenizer(path: string): Promise<Tokenizer> {
   } catch (e) {
     throw new UsageError(`--tokenizer ${path}: transformers.js cannot read it: ${firstLine(e)}`);
   }
-  const endOfLine = endOfLineId(tokenizer, path);
   // Added special tokens (an eos outside the model's vocabulary) count as ids too.
-  let vocabSize = endOfLine + 1;
+  let vocabSize = 0;
   for (const id of tokenizer.get_vocab().values()) vocabSize = Math.max(vocabSize, id + 1);
   for (const id of tokenizer.all_special_ids ?? []) vocabSize = Math.max(vocabSize, id + 1);
+  return { file, tokenizer, json: tokenizerJson, config: tokenizerConfig, vocabSize };
+}
+
+/** `path` is a tokenizer.json or the folder holding it. */
+export async function loadHfTokenizer(path: string): Promise<Tokenizer> {
+  const { file, tokenizer, vocabSize: ids } = await openHfTokenizer(path);
+  const endOfLine = endOfLineId(tokenizer, path);
+  const vocabSize = Math.max(ids, endOfLine + 1);
   return {
     spec: file,
     description: `${file} (${vocabSize} ids; end of line = id ${endOfLine})`,

@@ -7,7 +7,7 @@
  * of the file.
  */
 import { existsSync, statSync } from 'node:fs';
-import { UsageError } from '../../../usage-error.js';
+import { UsageError } from '../usage-error.js';
 import { formatBytes, type Corpus, type CorpusSplit, type SplitName } from './corpus.js';
 import { inspectText, readByteLines } from './read-lines.js';
 

@@ -3,8 +3,8 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WORD_TOKENIZER_FIXTURE } from '../../../testing/paths.js';
-import { UsageError } from '../../../usage-error.js';
+import { WORD_TOKENIZER_FIXTURE } from '../testing/paths.js';
+import { UsageError } from '../usage-error.js';
 import { byteTokenizer } from './bytes.js';
 import { loadTokenizer } from './load-tokenizer.js';
 

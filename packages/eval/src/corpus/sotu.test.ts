@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../../usage-error.js';
+import { UsageError } from '../usage-error.js';
 import { loadCorpus } from './load-corpus.js';
 import { loadSotu, sotuFiles, sotuSplitOf } from './sotu.js';
 import { loadTextFile } from './text-file.js';
