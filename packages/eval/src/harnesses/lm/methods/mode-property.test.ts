@@ -43,7 +43,12 @@ describe('sliding window against nonoverlapping on a trained tiny model', async 
   const segments = [0, 1, 2, 3].map((k) => held.subarray(k * 400, k * 400 + 129));
   const spec = { length: 16, stride: 8, maxBatchTokens: 256 };
 
-  it.each(resolved.filter((r) => r.available).map((r) => [r.row.name, r] as const))(
+  // Shaw's relative embeddings take ~8 minutes for these 30 steps on the cpu engine of a loaded
+  // 2-core machine, too long for the default suite: its row runs with POSENC_SLOW_TESTS=1.
+  const slow = new Set(process.env['POSENC_SLOW_TESTS'] ? [] : ['shaw']);
+  const rows = resolved.filter((r) => r.available && !slow.has(r.row.name));
+
+  it.each(rows.map((r) => [r.row.name, r] as const))(
     '%s: sliding ≤ nonoverlapping at L',
     async (_, r) => {
       if (!r.available) return;
@@ -69,8 +74,7 @@ describe('sliding window against nonoverlapping on a trained tiny model', async 
         session.dispose();
       }
     },
-    // 30 training steps each; the slowest rows (Shaw, key-query relative) need minutes on a
-    // loaded 2-core machine.
+    // 30 training steps each; key-query relative needs minutes on a loaded 2-core machine.
     300_000,
   );
 });
