@@ -6,7 +6,8 @@
  * - segment rows: the model trains on Lt tokens made of 1/α segments drawn from a window of Le
  *   consecutive tokens (chunk-α: α·Lt-token chunks in order; prefix-α: a prefix and sampled
  *   tokens), every token at its original position in that window, so it sees the distances of a
- *   long input at the cost of a short one; α = 0.25 as the paper recommends.
+ *   long input at the cost of a short one; α = 0.25 as the paper recommends, and 0.5, for the
+ *   learned, ALiBi and RoPE families the paper trains (sinusoidal at 0.25 as well).
  * - the interpolation row: the learned absolute table trained at Lt, then for an evaluation length
  *   E > Lt stretched to r·Lt rows, r = ⌈E/Lt⌉, by the paper's linear interpolation, without
  *   further training.
@@ -39,29 +40,50 @@ export interface InterpolationProcedure {
 
 export type SegmentedProcedure = SegmentProcedure | InterpolationProcedure;
 
+/** The paper's recommended α: four chunks of Lt/4. */
 export const CHUNK_ALPHA = 0.25;
 
-function chunkRow(
+/** The α values the comparisons ablate: the recommended 0.25 and two segments of Lt/2. */
+const ALPHAS = [0.25, 0.5] as const;
+
+function segmentRow(
   base: string,
+  method: SegmentMethod,
+  alpha: number,
   options: { tableCoversWindow?: boolean; encodingPackage?: string } = {},
 ): SegmentProcedure {
+  const what =
+    method === 'chunk'
+      ? `chunk-α segments (α = ${alpha}: ${1 / alpha} chunks of α·L in order)`
+      : `prefix-α segments (α = ${alpha}: a contiguous suffix of α·L after sampled earlier tokens, loss on the suffix)`;
   return {
     kind: 'segments',
-    name: `${base}+chunk${CHUNK_ALPHA}`,
-    description: `${base} trained on chunk-α segments (α = ${CHUNK_ALPHA}) keeping their original positions within the longest evaluation length`,
-    method: 'chunk',
-    alpha: CHUNK_ALPHA,
+    name: `${base}+${method}${alpha}`,
+    description: `${base} trained on ${what} keeping their original positions within the longest evaluation length`,
+    method,
+    alpha,
     encoding: { name: base },
     ...(options.encodingPackage && { encodingPackage: options.encodingPackage }),
     tableCoversWindow: options.tableCoversWindow ?? false,
   };
 }
 
+/** Every (method, α) of the ablation for one base encoding, chunk-0.25 first. */
+function ablation(
+  base: string,
+  options: { tableCoversWindow?: boolean; encodingPackage?: string } = {},
+): SegmentProcedure[] {
+  return (['chunk', 'prefix'] as const).flatMap((method) =>
+    ALPHAS.map((alpha) => segmentRow(base, method, alpha, options)),
+  );
+}
+
 export const SEGMENTED_PROCEDURES: readonly SegmentedProcedure[] = [
-  chunkRow('learned', { tableCoversWindow: true }),
-  chunkRow('sinusoidal'),
-  chunkRow('alibi'),
-  chunkRow('rope', { encodingPackage: '@posenc/roformer' }),
+  // The paper's three families (APE, RoPE, ALiBi), chunk-α and prefix-α at α = 0.25 and 0.5.
+  ...ablation('learned', { tableCoversWindow: true }),
+  segmentRow('sinusoidal', 'chunk', CHUNK_ALPHA),
+  ...ablation('alibi'),
+  ...ablation('rope', { encodingPackage: '@posenc/roformer' }),
   {
     kind: 'interpolation',
     name: 'learned+interpolate',

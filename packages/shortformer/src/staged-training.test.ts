@@ -1,5 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { stepSeed, tf, tokenCrossEntropy, Trainer, type DecoderLM } from '@posenc/core';
+import {
+  randomWindows,
+  stepSeed,
+  tf,
+  tokenCrossEntropy,
+  Trainer,
+  windowsAt,
+  type DecoderLM,
+} from '@posenc/core';
 import { maxAbsDiff, randomTokens, testModel } from './testing/models.js';
 import {
   shortformerTraining,
@@ -68,10 +76,14 @@ describe('staged Shortformer training', () => {
           ]),
         );
         const trainable = Object.values(parameters);
+        // A plan of its own: its loss call caches states, which the trainer's step must not see
+        // (the trainer's plan, like this one, starts stage 2 with an empty cache).
+        const probe = shortformerTraining({ model, tokens, schedule: schedule() });
         const { value, grads } = tf.variableGrads(
-          () => plan.loss(batch, { step, micro: 0, seed: stepSeed(0, step, 0) }),
+          () => probe.loss(batch, { step, micro: 0, seed: stepSeed(0, step, 0) }),
           trainable,
         );
+        probe.dispose();
         await trainer.runStep();
         expect(trainer.optimizer.step).toBe(4); // not restarted at 1
         const after = trainer.optimizer.exportState().tensors;
@@ -152,6 +164,60 @@ describe('staged Shortformer training', () => {
       [8, 2, 2],
     ]);
     expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('a stage switch inside an epoch goes on to the tokens the run has not read yet', () => {
+    const model = testModel([{ name: 'pia' }], { vocabSize: VOCAB });
+    // Stage 1: 4 rows of 100 tokens, 4 per step; stage 2 (steps 3–5): 2 rows of 200, 8 per step.
+    const tokens = randomTokens(400, VOCAB, 4);
+    const plan = shortformerTraining({ model, tokens, schedule: schedule() });
+    const firstOfStage2 = plan.batchAt(3, 0);
+    // 3 steps of 16 tokens read 3/24 of the epoch: stage 2's rows start 3 × 8 tokens into their
+    // parts (restarting at 0 would read tokens 0…23 of each part a second time).
+    const expected = windowsAt(tokens, [24, 224], 8);
+    expect(firstOfStage2.stage).toBe(1);
+    expect(firstOfStage2.epochStart).toBe(false);
+    expect(firstOfStage2.inputs.arraySync()).toEqual(expected.inputs.arraySync());
+    expect(firstOfStage2.targets.arraySync()).toEqual(expected.targets.arraySync());
+    tf.dispose([firstOfStage2.inputs, firstOfStage2.targets, expected.inputs, expected.targets]);
+    plan.dispose();
+    model.dispose();
+  });
+
+  it('shuffled: each stage draws its subsequences at random offsets from (seed, step), and refuses a cache', () => {
+    const model = testModel([{ name: 'sinusoidal' }], { vocabSize: VOCAB });
+    const tokens = randomTokens(400, VOCAB, 5);
+    const staged = new StagedSchedule({
+      stages: [
+        { length: 4, share: 0.5 },
+        { length: 8, share: 0.5 },
+      ],
+      tokensPerBatch: 16,
+      totalSteps: 4,
+      defaultCache: 0,
+    });
+    const plan = shortformerTraining({ model, tokens, schedule: staged, shuffle: { seed: 9 } });
+    for (const [step, rows, length] of [
+      [0, 4, 4],
+      [3, 2, 8],
+    ] as const) {
+      const batch = plan.batchAt(step, 0);
+      const expected = randomWindows(tokens, rows, length, 9, step);
+      expect(batch.inputs.arraySync()).toEqual(expected.inputs.arraySync());
+      expect(batch.targets.arraySync()).toEqual(expected.targets.arraySync());
+      expect(batch.epochStart).toBe(false);
+      tf.dispose([batch.inputs, batch.targets, expected.inputs, expected.targets]);
+    }
+    // Not the streams: row 1 of the streams would start at a quarter of the corpus.
+    const a = plan.batchAt(1, 0);
+    const b = shortformerTraining({ model, tokens, schedule: staged }).batchAt(1, 0);
+    expect(a.inputs.arraySync()).not.toEqual(b.inputs.arraySync());
+    tf.dispose([a.inputs, a.targets, b.inputs, b.targets]);
+    expect(() =>
+      shortformerTraining({ model, tokens, schedule: schedule(), shuffle: { seed: 0 } }),
+    ).toThrow(/shuffle is not allowed with a cache \(stage 0 caches L′ = 4\)/);
+    plan.dispose();
     model.dispose();
   });
 

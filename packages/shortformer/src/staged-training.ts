@@ -8,8 +8,13 @@
  * The batches are a pure function of the step (core's `batchAt` contract). The cache is not:
  * it is the previous step's state, cleared at the start of every epoch and stage. A run resumed
  * from a checkpoint therefore starts its first step with an empty cache.
+ *
+ * Without a cache the paper's runs shuffle (unmodified fairseq: the staged baseline of §4, PIA
+ * alone in §5.3); `shuffle` draws each batch's subsequences at random offsets instead of
+ * reading the streams, from (seed, step) alone.
  */
 import {
+  randomWindows,
   tf,
   tokenCrossEntropy,
   train,
@@ -41,6 +46,11 @@ export interface ShortformerTrainingOptions {
   accumulationSteps?: number;
   /** Position of a window's first token; default 1 (the paper's Fig. 1c). */
   firstPosition?: number;
+  /**
+   * Subsequences at random offsets drawn from this seed and the step (core's `randomWindows`)
+   * instead of contiguous streams; only for schedules without a cache, which needs the streams.
+   */
+  shuffle?: { seed: number };
 }
 
 export interface ShortformerBatch extends StreamBatch {
@@ -68,6 +78,12 @@ export function shortformerTraining(options: ShortformerTrainingOptions): Shortf
     throw new Error(
       `shortformerTraining: accumulationSteps = ${accumulation} is not allowed; expected an integer ≥ 1`,
     );
+  const { shuffle } = options;
+  const cached = schedule.stages.find((s) => s.cacheLength > 0);
+  if (shuffle && cached)
+    throw new Error(
+      `shortformerTraining: shuffle is not allowed with a cache (stage ${cached.index} caches L′ = ${cached.cacheLength}); the cache must hold the previous subsequence of the same stream`,
+    );
   // Validates up front that every stage has at least one full epoch of data.
   const layouts: StreamLayout[] = schedule.stages.map((stage) =>
     streamLayout(tokens.length, stage.batchSize, stage.length),
@@ -90,9 +106,21 @@ export function shortformerTraining(options: ShortformerTrainingOptions): Shortf
       return cache;
     },
     batchAt(step, micro) {
-      const { stage, stepInStage } = schedule.at(step);
-      // Each stage starts reading its streams from the beginning, as a restored stage-2 run does.
-      const batch = streamBatch(tokens, layouts[stage.index]!, stepInStage * accumulation + micro);
+      const { stage } = schedule.at(step);
+      if (shuffle) {
+        const index = step * accumulation + micro;
+        const windows = randomWindows(tokens, stage.batchSize, stage.length, shuffle.seed, index);
+        // Passes over the data in tokens drawn; no cache to clear at their starts.
+        const epoch = Math.floor((index * schedule.tokensPerBatch) / tokens.length);
+        return { ...windows, epoch, epochStart: false, stage: stage.index };
+      }
+      // A stage switch keeps the run's place in its pass over the data: with tokens per batch
+      // fixed, batch i of any stage's layout is the same share of an epoch. fairseq's stage-2
+      // run continues the epoch count of the stage-1 checkpoint, and its switches fall on epoch
+      // ends, where this is the start of the data as there; a switch inside an epoch (runs
+      // shorter than one epoch) goes on to the tokens not yet read instead of reading stage 1's
+      // tokens again, which would give the staged rows half the distinct data of the others.
+      const batch = streamBatch(tokens, layouts[stage.index]!, step * accumulation + micro);
       return { ...batch, stage: stage.index };
     },
     loss(batch, context) {

@@ -151,6 +151,32 @@ describe('SubsequenceCache', () => {
     model.dispose();
   });
 
+  it('with nextStart keeps the L′ states before the next subsequence (overlapping windows)', () => {
+    const model = testModel([{ name: 'pia' }], { layers: 1 });
+    sharpen(model, 15);
+    const stream = randomTokens(14, VOCAB, 11);
+    const part = (from: number, to: number): tf.Tensor2D => tokensOf(stream.slice(from, to), 1);
+    // Windows [0, 6) and [4, 10) overlap: the second must see tokens 1…3 as its cache (L′ = 3).
+    const cache = new SubsequenceCache({ cacheLength: 3 });
+    cache.forward(model, part(0, 6), { nextStart: 4 }).dispose();
+    expect(cache.cachedTokens).toBe(3);
+    const window = part(4, 10);
+    const reference = part(1, 10);
+    expect(
+      maxAbsDiff(cachedLogits(cache, model, window), onePass(model, reference, 6)),
+    ).toBeLessThan(1e-5);
+    // nextStart 0 keeps the cache as it was: the same window scores the same again.
+    const again = cache.forward(model, window, { nextStart: 0 });
+    again.dispose();
+    expect(cache.cachedTokens).toBe(3);
+    expect(() => cache.forward(model, window, { nextStart: 7 })).toThrow(
+      /nextStart = 7 .*from 0 to the 6 tokens given/,
+    );
+    cache.dispose();
+    tf.dispose([window, reference]);
+    model.dispose();
+  });
+
   it('passes no gradient into the cached states (they are stop-gradient copies)', () => {
     const model = testModel([{ name: 'pia' }], { layers: 2 });
     sharpen(model, 14, 0.2);

@@ -23,6 +23,12 @@ export interface SubsequenceCacheOptions {
 export interface CachedForwardCall {
   training?: boolean;
   dropoutSeed?: number;
+  /**
+   * Where the next subsequence starts, as an offset into `tokens` (default: right after them).
+   * The cache keeps the L′ states just before it, so overlapping sliding windows each get the
+   * states of the L′ tokens before the window; 0 keeps the cache as it was.
+   */
+  nextStart?: number;
 }
 
 export class SubsequenceCache {
@@ -73,12 +79,18 @@ export class SubsequenceCache {
 
   /**
    * Logits `[B,L,V]` of `tokens` `[B,L]` attending to the cached subsequence, then caches the
-   * last L′ normalised inputs of [cache; tokens] per layer. The cache is dropped first if the
-   * batch size changed (the official iterator does the same on the last, smaller batch).
+   * last L′ normalised inputs of [cache; tokens before `nextStart`] per layer. The cache is
+   * dropped first if the batch size changed (the official iterator does the same on the last,
+   * smaller batch).
    */
   forward(model: DecoderLM, tokens: tf.Tensor2D, call: CachedForwardCall = {}): tf.Tensor3D {
     this.releaseRetired();
     const [batch, length] = tokens.shape;
+    const nextStart = call.nextStart ?? length;
+    if (!Number.isInteger(nextStart) || nextStart < 0 || nextStart > length)
+      throw new Error(
+        `SubsequenceCache: nextStart = ${nextStart} is not allowed; expected an integer from 0 to the ${length} tokens given`,
+      );
     if (this.states && this.states[0]!.shape[0] !== batch) this.clear();
     if (this.states && this.states.length !== model.layers.length)
       throw new Error(
@@ -104,19 +116,19 @@ export class SubsequenceCache {
       memoryPositions?.ids.dispose();
     }
     this.retired.push(...result.keySources);
-    if (this.cacheLength > 0) {
+    const end = cached + nextStart;
+    const begin = Math.max(0, end - this.cacheLength);
+    if (end > begin) {
       const previous = this.states;
       const next = tf.tidy(() =>
         result.keySources.map((source, layer) => {
           const all = previous ? (tf.concat([previous[layer]!, source], 1) as tf.Tensor3D) : source;
-          const total = all.shape[1];
-          const kept = total > this.cacheLength ? all.slice([0, total - this.cacheLength, 0]) : all;
-          return stopGradient(kept);
+          return stopGradient(all.slice([0, begin, 0], [-1, end - begin, -1]));
         }),
       );
       this.states = next.map((state) => tf.keep(state));
       if (previous) this.retired.push(...previous);
-    }
+    } else this.clear();
     return result.logits;
   }
 

@@ -98,6 +98,42 @@ describe('evaluation modes', () => {
     model.dispose();
   });
 
+  it('sliding window with the cache: each window also sees the states of the L′ tokens before it', () => {
+    // One layer: the cached states are normalised embeddings, the same whatever pass made them,
+    // so each prediction must equal one pass over [the L′ tokens before its window; the window].
+    const model = sharpModel(1);
+    const tokens = randomTokens(41, VOCAB, 6); // 40 predictions
+    const [length, stride, cacheLength] = [8, 3, 5];
+    const r = evaluateSlidingWindow(model, tokens, { length, stride, cacheLength });
+    for (const { start, scoreFrom } of slidingWindows(40, length, stride))
+      for (let t = scoreFrom; t < start + length; t++)
+        expect(r.nll[t]).toBeCloseTo(
+          lastNll(model, tokens, Math.max(0, start - cacheLength), t),
+          5,
+        );
+    // The cache changes the scores: without it each window starts afresh.
+    const plain = evaluateSlidingWindow(model, tokens, { length, stride });
+    expect(maxAbsDiff(r.nll, plain.nll)).toBeGreaterThan(1e-3);
+    model.dispose();
+  });
+
+  it('sliding window with the cache and S = L is nonoverlapping with the cache', () => {
+    const model = sharpModel(2);
+    const tokens = randomTokens(31, VOCAB, 7); // 30 predictions: 5 windows of 6
+    const length = 6;
+    const sliding = evaluateSlidingWindow(model, tokens, {
+      length,
+      stride: length,
+      cacheLength: length,
+    });
+    const cached = evaluateNonOverlapping(model, tokens, { length, cacheLength: length });
+    expect(maxAbsDiff(sliding.nll, cached.nll)).toBeLessThan(1e-5);
+    expect(() =>
+      evaluateSlidingWindow(model, tokens, { length, stride: 2, cacheLength: -1 }),
+    ).toThrow(/cacheLength = -1 .*integer ≥ 0/);
+    model.dispose();
+  });
+
   it('token-by-token with the cache gives the same per-token NLL as nonoverlapping with a cache of L', () => {
     const model = sharpModel(2);
     const tokens = randomTokens(30, VOCAB, 3); // 29 predictions: 4 full blocks of 6 and one of 5
@@ -139,6 +175,7 @@ describe('evaluation modes', () => {
     evaluateNonOverlapping(model, tokens, { length: 4 });
     evaluateNonOverlapping(model, tokens, { length: 4, cacheLength: 4 });
     evaluateSlidingWindow(model, tokens, { length: 4, stride: 3 });
+    evaluateSlidingWindow(model, tokens, { length: 4, stride: 3, cacheLength: 4 });
     evaluateTokenByToken(model, tokens, { length: 4 });
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();

@@ -41,7 +41,8 @@ export function evaluateNonOverlapping(
   const starts = Array.from({ length: Math.ceil(n / length) }, (_, k) => k * length);
   const blockLength = (start: number): number => Math.min(length, n - start);
 
-  if (cacheLength > 0) {
+  // A bad L′ (negative, fractional) is refused by the cache itself.
+  if (cacheLength !== 0) {
     // Block k needs block k − 1's states: one stream, one block at a time.
     const cache = new SubsequenceCache({ cacheLength, firstPosition });
     try {

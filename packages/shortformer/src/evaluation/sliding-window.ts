@@ -5,12 +5,19 @@
  * Every prediction after the first window therefore sees at least L − S earlier tokens. S = L is
  * nonoverlapping evaluation; S = 1 is token-by-token without a cache (O(L) passes per token's worth
  * of work). fairseq's `--context-window C` is this with S = L − C.
+ *
+ * A model trained with the cache is scored with it here too: the windows run in order and each
+ * one also attends to the cached states of the L′ tokens before it (computed when those tokens
+ * were in an earlier window), so a scored prediction sees at least L′ + L − S tokens, and with
+ * S = L this is nonoverlapping evaluation with the cache.
  */
-import type { DecoderLM } from '@posenc/core';
+import { tf, windowsAt, type DecoderLM } from '@posenc/core';
+import { SubsequenceCache } from '../subsequence-cache.js';
 import { FIRST_WINDOW_POSITION } from '../window-positions.js';
 import { scoreWindows } from './nonoverlapping.js';
 import {
   assertPositiveInteger,
+  nllValues,
   perplexityOf,
   predictionCount,
   type PerplexityResult,
@@ -21,8 +28,10 @@ export interface SlidingWindowOptions {
   length: number;
   /** Stride S, 1 ≤ S ≤ L. */
   stride: number;
-  /** Windows per forward pass; default 8. */
+  /** Windows per forward pass when there is no cache; default 8. */
   batch?: number;
+  /** L′: cached tokens before each window (0, the default, scores windows independently). */
+  cacheLength?: number;
   /** Position of a window's first token; default 1. */
   firstPosition?: number;
 }
@@ -67,12 +76,42 @@ export function evaluateSlidingWindow(
   options: SlidingWindowOptions,
 ): PerplexityResult {
   const who = 'evaluateSlidingWindow';
-  const { length, stride, batch = 8, firstPosition = FIRST_WINDOW_POSITION } = options;
+  const {
+    length,
+    stride,
+    batch = 8,
+    cacheLength = 0,
+    firstPosition = FIRST_WINDOW_POSITION,
+  } = options;
   assertPositiveInteger(who, 'batch', batch);
   const n = predictionCount(tokens, who);
   const windows = slidingWindows(n, length, stride);
   const size = Math.min(length, n);
   const nll = new Float64Array(n);
+  // A bad L′ (negative, fractional) is refused by the cache itself.
+  if (cacheLength !== 0) {
+    // Window k needs the states window k − 1 computed: one window at a time, in order.
+    const cache = new SubsequenceCache({ cacheLength, firstPosition });
+    try {
+      windows.forEach(({ start, scoreFrom }, k) => {
+        const { inputs, targets } = windowsAt(tokens, [start], size);
+        try {
+          const nextStart = (windows[k + 1]?.start ?? start + size) - start;
+          const logits = cache.forward(model, inputs, { nextStart });
+          try {
+            nll.set(nllValues(logits, targets).subarray(scoreFrom - start), scoreFrom);
+          } finally {
+            logits.dispose();
+          }
+        } finally {
+          tf.dispose([inputs, targets]);
+        }
+      });
+    } finally {
+      cache.dispose();
+    }
+    return perplexityOf(nll);
+  }
   for (let i = 0; i < windows.length; i += batch) {
     const group = windows.slice(i, i + batch);
     scoreWindows(

@@ -8,6 +8,9 @@
  *   degrades past L, ALiBi and chunk-trained RoPE stay flat), short enough to finish in about
  *   2–3 minutes on 2 cores with @posenc/kernels (measured; see the README).
  * - `long`: the same comparison with 10× the training, at L = 128 up to 1024 (hours on a CPU).
+ * - `compare`: the comparison size of the papers' effects (issue 17's table): a 4-layer d=128 LM,
+ *   1200 steps of 16 × 128 tokens (2.5M tokens), evaluated at 128…1024 on 65,536 test tokens;
+ *   the table's nine methods, roughly ten minutes per cell on 2 shared cores.
  * - `paper`: the shape and lengths of Press et al.'s WikiText-103 models (ALiBi §4, L = 512),
  *   byte-level; weeks on a CPU, and more memory than a laptop has at the paper's batch.
  */
@@ -81,6 +84,34 @@ export const LM_PRESETS: Readonly<Record<string, Preset<LMConfig>>> = {
       strideRatio: 0.5,
     },
     methods: ['all'],
+  },
+  compare: {
+    description:
+      "the papers' comparison size: a 4-layer d=128 LM, 1200 steps of 16 × 128 tokens, evaluated at 128…1024 on 65,536 test tokens; 9 methods (about 10 minutes per cell on 2 cores)",
+    config: {
+      corpus: 'sotu',
+      tokenizer: 'bytes',
+      trainLength: 128,
+      evalLengths: [128, 256, 512, 1024],
+      steps: 1200,
+      batch: 16,
+      model: { modelDim: 128, layers: 4, heads: 4, ffnDim: 512 },
+      lr: 1e-3,
+      evalSplit: 'test',
+      evalTokens: 65536,
+      strideRatio: 0.5,
+    },
+    methods: [
+      'none',
+      'sinusoidal',
+      'learned',
+      'alibi',
+      'rope',
+      'xpos',
+      'shortformer',
+      'rope+chunk0.25',
+      'learned+interpolate',
+    ],
   },
   paper: {
     description:

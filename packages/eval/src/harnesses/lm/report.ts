@@ -100,6 +100,56 @@ function wordLevelSection(results: LMResults): ReportSection | undefined {
   };
 }
 
+/** Mean over a method's cells of a per-cell figure, or undefined where a cell lacks it. */
+function meanOf(values: (number | undefined)[]): number | undefined {
+  if (!values.length || values.some((v) => v === undefined)) return undefined;
+  return summarizeSeeds(values as number[]).mean;
+}
+
+/**
+ * Training and evaluation throughput per method, and each against the run's first method: the
+ * cells of a run share the machine one after another, so the ratios are what the load lets
+ * compare (Shortformer's claim is speed, §5–6).
+ */
+function speedSection(results: LMResults): ReportSection | undefined {
+  const byMethod = [...cellsByMethod(results)];
+  if (!byMethod.length) return undefined;
+  const L = results.config.trainLength;
+  const evalRate = (cells: BenchResults['cells'], mode: EvalMode) =>
+    meanOf(
+      cells.map((c) => {
+        const e = (c.details as unknown as LMDetails).evaluations.find(
+          (x) => x.mode === mode && x.length === L,
+        );
+        return e && e.wallMs > 0 ? e.tokens / (e.wallMs / 1000) : undefined;
+      }),
+    );
+  const rates = byMethod.map(([method, cells]) => ({
+    method,
+    train: meanOf(cells.map((c) => c.training.unitsPerSecond)),
+    ...Object.fromEntries(EVAL_MODES.map((mode) => [mode, evalRate(cells, mode)])),
+  })) as ({ method: string; train?: number } & Partial<Record<EvalMode, number>>)[];
+  const peer = rates[0]!;
+  const figure = (value: number | undefined, base: number | undefined) =>
+    value === undefined
+      ? '—'
+      : `${Math.round(value)}${base !== undefined && base > 0 ? ` (${(value / base).toFixed(2)}×)` : ''}`;
+  return {
+    title: 'Speed',
+    paragraphs: [
+      `Tokens per second: training (every step, mean over seeds) and scored evaluation tokens at L = ${L} in each mode; in brackets against ${peer.method}, the run's first method. Cells run one after another on a shared machine, so a ratio carries the load's changes between them.`,
+    ],
+    table: {
+      head: ['method', 'training tok/s', ...EVAL_MODES.map((m) => `${MODE_TITLES[m]} tok/s`)],
+      rows: rates.map((r) => [
+        { text: r.method },
+        { text: figure(r.train, peer.train) },
+        ...EVAL_MODES.map((m) => ({ text: figure(r[m], peer[m]) })),
+      ]),
+    },
+  };
+}
+
 export function lmReport(results: LMResults): ReportSection[] {
   const intro: ReportSection = {
     title: 'What is compared',
@@ -110,6 +160,8 @@ export function lmReport(results: LMResults): ReportSection[] {
   const sections = [intro, ...EVAL_MODES.map((mode) => modeSection(results, mode))];
   const words = wordLevelSection(results);
   if (words) sections.push(words);
+  const speed = speedSection(results);
+  if (speed) sections.push(speed);
   return sections;
 }
 

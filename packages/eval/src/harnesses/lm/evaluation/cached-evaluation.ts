@@ -1,13 +1,22 @@
 /**
- * Nonoverlapping evaluation with Shortformer's cache (Press et al. 2021, §5.3: how PIA + cache
- * models are evaluated): blocks of L run in order, each attending to the cached states of the
- * previous L′ tokens, so a prediction has L′+1…L′+L tokens of context. Segments of equal length
- * are independent streams and run side by side as batch rows; the cache starts empty in each.
+ * Evaluation of a model trained with Shortformer's cache, in both modes, with its cache (Press et
+ * al. 2021, §5.3: how PIA + cache models are evaluated). The windows of the mode run in order
+ * and each one also attends to the cached states of the L′ tokens before it, computed when those
+ * tokens were in an earlier window:
+ *
+ * - nonoverlapping: blocks of L, each seeing the previous block, so a prediction has
+ *   L′+1…L′+L tokens of context;
+ * - sliding window: windows of L advancing by S, each seeing the L′ tokens before it and scoring
+ *   its last S, so a scored prediction has at least L′ + L − S tokens of context.
+ *
+ * Segments of equal length are independent streams with the same windows and run side by side
+ * as batch rows; the cache starts empty in each.
  */
 import { tf, tokenNll, type DecoderLM } from '@posenc/core';
 import type { SubsequenceCache } from '@posenc/shortformer';
 import type { TokenArray } from '../data/token-array.js';
 import { perplexityResult, type PerplexityResult, type PerplexitySpec } from './perplexity.js';
+import { windowsFor } from './windows.js';
 
 /** What this needs of @posenc/shortformer's `SubsequenceCache`. */
 export type BlockCache = Pick<SubsequenceCache, 'forward' | 'dispose'>;
@@ -25,15 +34,15 @@ export async function evaluateWithCache(
   let nll = 0;
   let tokens = 0;
   for (const [span, group] of byLength) {
-    const targets = span - 1;
+    const windows = windowsFor(spec.mode, span - 1, length, spec.stride);
     // The cache doubles the keys: rows × (L′ + L) tokens per call stay within the memory bound.
     const rowsPerCall = Math.max(1, Math.floor(spec.maxBatchTokens / (2 * length)));
     for (let first = 0; first < group.length; first += rowsPerCall) {
       const rows = group.slice(first, first + rowsPerCall);
       const cache = createCache();
       try {
-        for (let start = 0; start < targets; start += length) {
-          const size = Math.min(length, targets - start);
+        for (const [k, window] of windows.entries()) {
+          const { start, length: size, scoreFrom } = window;
           const inputs = new Int32Array(rows.length * size);
           const next = new Int32Array(rows.length * size);
           rows.forEach((segment, b) => {
@@ -43,13 +52,15 @@ export async function evaluateWithCache(
           const x = tf.tensor2d(inputs, [rows.length, size], 'int32');
           const y = tf.tensor2d(next, [rows.length, size], 'int32');
           try {
-            const logits = cache.forward(model, x);
+            const nextStart = (windows[k + 1]?.start ?? start + size) - start;
+            const logits = cache.forward(model, x, { nextStart });
             const values = tf.tidy(() => tokenNll(logits, y));
             logits.dispose();
             const data = await values.data();
             values.dispose();
-            for (let i = 0; i < data.length; i++) nll += data[i]!;
-            tokens += data.length;
+            for (let b = 0; b < rows.length; b++)
+              for (let i = scoreFrom; i < size; i++) nll += data[b * size + i]!;
+            tokens += rows.length * (size - scoreFrom);
           } finally {
             tf.dispose([x, y]);
           }

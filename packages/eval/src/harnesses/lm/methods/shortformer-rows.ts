@@ -1,9 +1,10 @@
 /**
  * Rows from @posenc/shortformer (Press, Smith & Lewis 2021, arXiv 2012.15832), one per procedure
- * the package declares (`SHORTFORMER_PROCEDURES`), each on its own procedure: unshuffled
- * contiguous streams (one per batch row), staged subsequence lengths with tokens per batch
- * fixed, optimizer state carried across stages; with the cache, each subsequence attends to the
- * previous one, and nonoverlapping evaluation carries the cache as the paper evaluates it.
+ * the package declares (`SHORTFORMER_PROCEDURES`), each on its own procedure: staged
+ * subsequence lengths with tokens per batch fixed and the optimizer state and learning-rate
+ * schedule carried across stages, on unshuffled contiguous streams (one per batch row) or
+ * shuffled subsequences as the procedure says; with the cache, each subsequence attends to the
+ * previous one, and both evaluation modes carry the cache, as the method is meant to be run.
  */
 import { createEncoding } from '@posenc/core';
 import type * as Shortformer from '@posenc/shortformer';
@@ -78,17 +79,26 @@ function stagedSession(
   });
   const train = context.data.train.tokens;
   const tokens = train instanceof Int32Array ? train : Int32Array.from(train);
-  const plan = api.shortformerTraining({ model, tokens, schedule });
+  const shuffled = procedure.order === 'shuffled';
+  const plan = api.shortformerTraining({
+    model,
+    tokens,
+    schedule,
+    ...(shuffled && { shuffle: { seed: context.seed } }),
+  });
   const scorer = decoderScorer(model, firstPosition);
+  const data = shuffled
+    ? 'shuffled subsequences (random offsets, the same for every method of a seed at the same length)'
+    : 'unshuffled contiguous streams (one per batch row)';
   return {
     model,
     notes: [
-      `trained on unshuffled contiguous streams (one per batch row), stages ${lengths.join(' → ')} with ${batch * trainLength} tokens per batch${procedure.cache ? `, cache of the previous subsequence (L′ = L)` : ''}; window positions start at ${firstPosition}`,
+      `trained on ${data}, stages ${lengths.join(' → ')} with ${batch * trainLength} tokens per batch${procedure.cache ? `, cache of the previous subsequence (L′ = L)` : ''}; window positions start at ${firstPosition}`,
     ],
     ...(procedure.cache && {
       evalModeNotes: {
-        nonoverlapping: 'with the cache of the previous block (L′ = L)',
-        sliding: 'windows without the cache',
+        nonoverlapping: 'with the cache of the previous block (L′ = N)',
+        sliding: 'with the cache of the N tokens before each window',
       },
     }),
     parameters: () => model.parameters(),
@@ -96,7 +106,7 @@ function stagedSession(
     // batchAt made these batches: the plan's own.
     loss: (b, c) => plan.loss(b as Shortformer.ShortformerBatch, c),
     evaluate: (segments, spec) =>
-      procedure.cache && spec.mode === 'nonoverlapping'
+      procedure.cache
         ? evaluateWithCache(
             model,
             segments,
