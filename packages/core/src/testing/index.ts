@@ -37,3 +37,9 @@ export {
   describePackageConformance,
 } from './conformance/describe-encoding-conformance.js';
 export { bundleForBrowser, type BrowserBundleOptions } from './browser-bundle.js';
+export {
+  readmeCodeBlocks,
+  describeReadmeExamples,
+  runReadmeExample,
+  type ReadmeExampleRun,
+} from './readme-examples.js';
