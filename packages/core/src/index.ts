@@ -1,6 +1,9 @@
 /**
  * @posenc/core — attention with position hooks, reference encodings, models, trainer and
  * safetensors I/O for TensorFlow.js. Importing it registers the reference encodings.
+ *
+ * This entry runs in any JavaScript runtime (browsers included): nothing here imports from
+ * Node. Node resolves `@posenc/core` to `./index.node.ts`, which adds file and directory I/O.
  */
 export { tf } from './engine/tf.js';
 export {
@@ -49,6 +52,24 @@ export * from './models/vit.js';
 
 export * from './data/random.js';
 export * from './data/language-modelling.js';
-export * from './data/sotu.js';
 export * from './training/index.js';
-export * from './io/safetensors.js';
+export {
+  SAFETENSORS_DTYPES,
+  SafetensorsError,
+  decodeToFloat32,
+  dtypeBits,
+  encodeTensorEntry,
+  isSafetensorsDtype,
+  parseHeader,
+  parseSafetensors,
+  serializeSafetensors,
+  type EncodableDtype,
+  type ReadSafetensorsOptions,
+  type SafetensorsContents,
+  type SafetensorsDtype,
+  type SafetensorsErrorKind,
+  type SafetensorsHeader,
+  type TensorEntry,
+  type TensorHeaderEntry,
+} from './io/safetensors.js';
+export { readSafetensors, type SafetensorsSource } from './io/safetensors-source.js';

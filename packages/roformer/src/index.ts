@@ -1,6 +1,7 @@
 /**
  * @posenc/roformer — the RoPE family (Su et al. 2021) and the RoFormer model for TensorFlow.js.
- * Importing it registers the `rope` encoding with @posenc/core.
+ * Importing it registers the `rope` encoding with @posenc/core. This entry runs in any
+ * JavaScript runtime; Node resolves the package to `./index.node.ts`, which adds HF files on disk.
  */
 import { registerEncoding } from '@posenc/core';
 import { ropeDefinition } from './encoding/rope-encoding.js';

@@ -28,7 +28,7 @@ describe('engine selection', () => {
 
   it('a bad POSENC_BACKEND names the value and the allowed engines', () => {
     expect(() => parseEngineName('gpu')).toThrow(
-      'POSENC_BACKEND="gpu" is not an engine; allowed: tensorflow, kernels, wasm, cpu',
+      'POSENC_BACKEND="gpu" is not an engine; allowed: tensorflow, kernels, webgpu, webgl, wasm, cpu',
     );
   });
 
@@ -61,9 +61,31 @@ describe('engine selection', () => {
     },
   );
 
+  it('the engine option wins over POSENC_BACKEND and is checked like it', async () => {
+    process.env['POSENC_BACKEND'] = 'wasm';
+    const choice = await selectEngine({ engine: 'cpu', log });
+    expect(choice.engine).toBe('cpu');
+    await expect(selectEngine({ engine: 'gpu' as never, log })).rejects.toThrow(
+      'engine="gpu" is not an engine',
+    );
+  });
+
+  it('in Node the browser engines are not in the automatic order', async () => {
+    const choice = await selectEngine({ log });
+    const tried = [...choice.skipped.map((s) => s.engine), choice.engine];
+    expect(tried).not.toContain('webgl');
+    expect(tried).not.toContain('webgpu');
+  });
+
+  it('webgl asked for in Node is an error naming why', async () => {
+    await expect(selectEngine({ engine: 'webgl', log })).rejects.toThrow(
+      'engine webgl cannot be used here: no WebGL backend in this runtime',
+    );
+  });
+
   it('an engine asked for by name that cannot load is an error, not a silent fallback', async () => {
     await expect(selectEngine({ engine: 'tensorflow', log })).rejects.toThrow(
-      /POSENC_BACKEND=tensorflow cannot be used here/,
+      /engine tensorflow cannot be used here/,
     );
   });
 });

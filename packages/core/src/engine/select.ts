@@ -1,15 +1,39 @@
 /**
  * Engine selection: the fastest TF.js backend that loads here, chosen once per process.
  *
- * Order: `tensorflow` (tfjs-node-gpu, then tfjs-node: native TensorFlow where it installs),
- * then a fast engine registered by `@posenc/kernels`, then `wasm`, then `cpu`.
- * `POSENC_BACKEND` names one engine and wins; if that engine cannot load we fail loudly
- * rather than silently run on something slower than asked.
+ * In Node: `tensorflow` (tfjs-node-gpu, then tfjs-node: native TensorFlow where it installs),
+ * then a fast engine registered by `@posenc/kernels`, then `wasm`, then `cpu`. In a browser (or
+ * any runtime that is not Node): `webgpu` where its TF.js backend is installed and the browser
+ * has `navigator.gpu`, then `webgl`, then `wasm`, then `cpu`. The `engine` option (in Node also
+ * `POSENC_BACKEND`) names one engine and wins; if that engine cannot load we fail loudly rather
+ * than silently run on something slower than asked. Nothing here touches `process` outside Node.
  */
 import { tf } from './tf.js';
 
-export type EngineName = 'tensorflow' | 'kernels' | 'wasm' | 'cpu';
-export const ENGINE_NAMES: readonly EngineName[] = ['tensorflow', 'kernels', 'wasm', 'cpu'];
+export type EngineName = 'tensorflow' | 'kernels' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export const ENGINE_NAMES: readonly EngineName[] = [
+  'tensorflow',
+  'kernels',
+  'webgpu',
+  'webgl',
+  'wasm',
+  'cpu',
+];
+/** The automatic order in Node and elsewhere. */
+export const NODE_ENGINE_ORDER: readonly EngineName[] = ['tensorflow', 'kernels', 'wasm', 'cpu'];
+export const BROWSER_ENGINE_ORDER: readonly EngineName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+interface NodeProcess {
+  versions: { node?: string };
+  env: Record<string, string | undefined>;
+  stderr: { write(text: string): unknown };
+}
+
+/** Node's `process`, or undefined in a browser; read through globalThis so bundles need no shim. */
+function nodeProcess(): NodeProcess | undefined {
+  const candidate = (globalThis as { process?: NodeProcess }).process;
+  return typeof candidate?.versions?.node === 'string' ? candidate : undefined;
+}
 
 /** A package that can make an engine available (e.g. `@posenc/kernels`). */
 export interface EngineProvider {
@@ -62,15 +86,40 @@ async function loadKernels(): Promise<string> {
   return provider.load();
 }
 
-async function loadWasm(): Promise<string> {
-  await importOptional('@tensorflow/tfjs-backend-wasm');
-  return 'wasm';
+/**
+ * A TF.js backend that registers itself when its package is imported: already registered when
+ * the application imported it (the way in a bundle), else imported here (the way in Node).
+ */
+async function loadRegistered(backend: string, pkg: string): Promise<string> {
+  if (!tf.findBackendFactory(backend)) {
+    try {
+      await importOptional(pkg);
+    } catch (e) {
+      throw new Error(`${pkg}: ${firstLine(e)} (import it before initEngine to bundle it)`);
+    }
+  }
+  return backend;
+}
+
+async function loadWebgpu(): Promise<string> {
+  if (!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu)
+    throw new Error('this browser has no navigator.gpu');
+  return loadRegistered('webgpu', '@tensorflow/tfjs-backend-webgpu');
+}
+
+async function loadWebgl(): Promise<string> {
+  // The union package @tensorflow/tfjs registers webgl wherever a DOM exists.
+  if (!tf.findBackendFactory('webgl')) throw new Error('no WebGL backend in this runtime');
+  return 'webgl';
 }
 
 const loaders: Record<EngineName, () => Promise<string>> = {
   tensorflow: () => providers.get('tensorflow')?.load() ?? loadTensorflow(),
   kernels: loadKernels,
-  wasm: () => providers.get('wasm')?.load() ?? loadWasm(),
+  webgpu: () => providers.get('webgpu')?.load() ?? loadWebgpu(),
+  webgl: () => providers.get('webgl')?.load() ?? loadWebgl(),
+  wasm: () =>
+    providers.get('wasm')?.load() ?? loadRegistered('wasm', '@tensorflow/tfjs-backend-wasm'),
   cpu: async () => 'cpu',
 };
 
@@ -87,23 +136,27 @@ export function parseEngineName(value: string, field = 'POSENC_BACKEND'): Engine
 }
 
 async function activate(backend: string): Promise<void> {
+  // setBackend resolves false (and logs) when a registered backend cannot start, e.g. no WebGL.
   const ok = await tf.setBackend(backend);
   if (!ok) throw new Error(`tf.setBackend('${backend}') returned false`);
   await tf.ready();
 }
 
-async function choose(preferred: EngineName | undefined): Promise<EngineChoice> {
+async function choose(
+  preferred: EngineName | undefined,
+  order: readonly EngineName[],
+): Promise<EngineChoice> {
   if (preferred) {
     try {
       const backend = await loaders[preferred]();
       await activate(backend);
       return { engine: preferred, backend, skipped: [] };
     } catch (e) {
-      throw new Error(`POSENC_BACKEND=${preferred} cannot be used here: ${firstLine(e)}`);
+      throw new Error(`engine ${preferred} cannot be used here: ${firstLine(e)}`);
     }
   }
   const skipped: EngineChoice['skipped'] = [];
-  for (const engine of ENGINE_NAMES) {
+  for (const engine of order) {
     try {
       const backend = await loaders[engine]();
       await activate(backend);
@@ -116,9 +169,9 @@ async function choose(preferred: EngineName | undefined): Promise<EngineChoice> 
 }
 
 export interface InitEngineOptions {
-  /** Engine to use; defaults to POSENC_BACKEND, then automatic choice. */
+  /** Engine to use (what POSENC_BACKEND says in Node); defaults to POSENC_BACKEND, then automatic choice. */
   engine?: EngineName;
-  /** Where the one-line choice is printed; defaults to stderr. Pass null to stay silent. */
+  /** Where the one-line choice is printed; defaults to stderr in Node, console.info elsewhere. Pass null to stay silent. */
   log?: ((line: string) => void) | null;
 }
 
@@ -127,11 +180,20 @@ export interface InitEngineOptions {
  * Exposed for tools and tests that compare engines in one run.
  */
 export async function selectEngine(options: InitEngineOptions = {}): Promise<EngineChoice> {
-  const env = process.env['POSENC_BACKEND'];
-  const preferred = options.engine ?? (env ? parseEngineName(env) : undefined);
+  const node = nodeProcess();
+  const env = node?.env['POSENC_BACKEND'];
+  const preferred = options.engine
+    ? parseEngineName(options.engine, 'engine')
+    : env
+      ? parseEngineName(env)
+      : undefined;
   const log =
-    options.log === undefined ? (l: string) => process.stderr.write(l + '\n') : options.log;
-  const choice = await choose(preferred);
+    options.log !== undefined
+      ? options.log
+      : node
+        ? (l: string) => node.stderr.write(l + '\n')
+        : (l: string) => console.info(l);
+  const choice = await choose(preferred, node ? NODE_ENGINE_ORDER : BROWSER_ENGINE_ORDER);
   const why = choice.skipped.length
     ? ` (skipped ${choice.skipped.map((s) => `${s.engine}: ${s.reason}`).join('; ')})`
     : '';
@@ -142,8 +204,8 @@ export async function selectEngine(options: InitEngineOptions = {}): Promise<Eng
 }
 
 /**
- * Selects and activates the engine once per process; later calls return the same choice.
- * The choice is printed once, on stderr, so stdout stays clean for results.
+ * Selects and activates the engine once per process (or page); later calls return the same
+ * choice. The choice is printed once, on stderr in Node, so stdout stays clean for results.
  */
 export function initEngine(options: InitEngineOptions = {}): Promise<EngineChoice> {
   if (!selected) {

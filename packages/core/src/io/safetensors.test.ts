@@ -12,10 +12,7 @@ import {
   encodeTensorEntry,
   parseHeader,
   parseSafetensors,
-  readSafetensorsFile,
-  readSafetensorsHeader,
   serializeSafetensors,
-  writeSafetensorsFile,
   type EncodableDtype,
   type SafetensorsContents,
   type SafetensorsDtype,
@@ -23,6 +20,11 @@ import {
   type TensorEntry,
   type TensorHeaderEntry,
 } from './safetensors.js';
+import {
+  readSafetensorsFile,
+  readSafetensorsHeader,
+  writeSafetensorsFile,
+} from './safetensors-files.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

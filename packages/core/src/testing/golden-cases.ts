@@ -4,7 +4,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { tf } from '../engine/tf.js';
-import { decodeToFloat32, readSafetensorsFile, type TensorEntry } from '../io/safetensors.js';
+import { decodeToFloat32, type TensorEntry } from '../io/safetensors.js';
+import { readSafetensorsFile } from '../io/safetensors-files.js';
 import { goldenPath } from './golden.js';
 
 export interface GoldenCase {

@@ -1,6 +1,7 @@
 /**
  * `@posenc/core/testing`: what the packages' tests share. Node only; the conformance suite and
- * the cpu harness register vitest tests (vitest is an optional peer dependency).
+ * the cpu harness register vitest tests (vitest is an optional peer dependency); browser bundles
+ * are made with esbuild (another optional peer).
  */
 export { goldenPath } from './golden.js';
 export {
@@ -35,3 +36,10 @@ export {
   describeEncodingConformance,
   describePackageConformance,
 } from './conformance/describe-encoding-conformance.js';
+export { bundleForBrowser, type BrowserBundleOptions } from './browser-bundle.js';
+export {
+  readmeCodeBlocks,
+  describeReadmeExamples,
+  runReadmeExample,
+  type ReadmeExampleRun,
+} from './readme-examples.js';

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
 import { zerosParameter } from '../nn/init.js';
+import { CorruptCheckpointError } from './checkpoint-record.js';
 import {
-  CorruptCheckpointError,
   OPTIMIZER_FILE,
   POINTER_FILE,
   readCheckpointPointer,

@@ -1,11 +1,12 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
-import { readSafetensorsFile } from '../io/safetensors.js';
+import { readSafetensorsFile } from '../io/safetensors-files.js';
+import { loadWeights, weightsToSafetensors } from './weights.js';
 import {
-  loadWeights,
   OPTIMIZER_FILE,
   POINTER_FILE,
   saveWeights,
@@ -48,6 +49,22 @@ describe('saveWeights / loadWeights', () => {
     expect(header.tensors.get('embed.weight')).toMatchObject({ dtype: 'F32', shape: [7, 8] });
     source.dispose();
     target.dispose();
+  });
+
+  it('loads the bytes of weightsToSafetensors, a Response and a file URL like the path', async () => {
+    const source = createTinyLm(3);
+    const path = join(root, 'weights-sources.safetensors');
+    await saveWeights(path, source.parameters, { format: 'tiny' });
+    const bytes = await weightsToSafetensors(source.parameters, { format: 'tiny' });
+    expect(bytes).toEqual(new Uint8Array(await readFile(path)));
+    for (const from of [bytes, new Response(bytes), pathToFileURL(path)]) {
+      const target = createTinyLm(4);
+      const loaded = await loadWeights(from, target.parameters);
+      expect(loaded.metadata).toEqual({ format: 'tiny' });
+      expect(parameterValues(target.parameters)).toEqual(parameterValues(source.parameters));
+      target.dispose();
+    }
+    source.dispose();
   });
 
   it('lists every mismatch and assigns nothing', async () => {

@@ -20,61 +20,28 @@
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf } from '../engine/tf.js';
+import { decodeToFloat32, SafetensorsError } from '../io/safetensors.js';
+import { readSafetensorsFile, writeSafetensorsFile } from '../io/safetensors-files.js';
+import type { AdamW } from './adamw.js';
 import {
-  decodeToFloat32,
-  encodeTensorEntry,
-  readSafetensorsFile,
-  SafetensorsError,
-  writeSafetensorsFile,
-  type TensorEntry,
-} from '../io/safetensors.js';
-import { sameShape, type AdamW } from './adamw.js';
+  CorruptCheckpointError,
+  provideCheckpointStorage,
+  TRAINER_FORMAT,
+  type CheckpointPointer,
+  type LoadCheckpointOptions,
+  type SaveCheckpointOptions,
+  type TrainerRecord,
+} from './checkpoint-record.js';
+import { assignAll, compareWithParameters, decodeMatching, encodeTensors } from './weights.js';
 
 export const POINTER_FILE = 'latest.json';
 export const WEIGHTS_FILE = 'model.safetensors';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const TRAINER_FILE = 'trainer.json';
 
-export const TRAINER_FORMAT = 'posenc-trainer/1';
 const STEP_FOLDER = /^step-(\d+)$/;
 
 type Parameters = Readonly<Record<string, tf.Variable>>;
-
-/** Contents of trainer.json. */
-export interface TrainerRecord {
-  format: typeof TRAINER_FORMAT;
-  /** Optimizer updates completed; the next step to run. */
-  step: number;
-  seed: number;
-  /** The validated trainer options (numbers, strings and the optimizer and schedule configs). */
-  config: Record<string, unknown>;
-  /** `lossHistory[s]` is the mean loss of step `s`, for every step before `step`. */
-  lossHistory: number[];
-}
-
-export interface CheckpointPointer {
-  step: number;
-  folder: string;
-}
-
-/**
- * A checkpoint file that exists but cannot be read as what it should be (truncated, not JSON, a
- * broken safetensors header, steps that disagree): the state of a crashed disk or a hand edit,
- * as opposed to a checkpoint that does not fit the model.
- */
-export class CorruptCheckpointError extends Error {
-  constructor(
-    readonly path: string,
-    problem: string,
-  ) {
-    super(`${path} ${problem}`);
-    this.name = 'CorruptCheckpointError';
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Weights
-// ---------------------------------------------------------------------------------------------
 
 /** Writes `parameters` as F32 tensors named by their keys, atomically. */
 export async function saveWeights(
@@ -83,43 +50,6 @@ export async function saveWeights(
   metadata: Record<string, string> | null = null,
 ): Promise<void> {
   await writeSafetensorsFile(path, await encodeTensors(parameters), metadata);
-}
-
-export interface LoadWeightsOptions {
-  /** When true (default), names present on one side only are an error; when false they are reported. */
-  strict?: boolean;
-}
-
-export interface LoadedWeights {
-  metadata: Record<string, string> | null;
-  /** Parameters the file has no tensor for (left unchanged). */
-  missing: string[];
-  /** Tensors in the file that match no parameter (ignored). */
-  unexpected: string[];
-}
-
-/**
- * Assigns the tensors of a safetensors file to `parameters` in place (any float dtype is
- * converted to float32). Nothing is assigned unless every name and shape checks out; a mismatch
- * lists all differences.
- */
-export async function loadWeights(
-  path: string,
-  parameters: Parameters,
-  options: LoadWeightsOptions = {},
-): Promise<LoadedWeights> {
-  const { metadata, tensors } = await readSafetensorsFile(path);
-  const { missing, unexpected, problems } = compareWithParameters(tensors, parameters);
-  if (options.strict ?? true) {
-    problems.unshift(
-      ...missing.map((n) => `missing in file: ${n}`),
-      ...unexpected.map((n) => `not a parameter: ${n}`),
-    );
-  }
-  if (problems.length)
-    throw new Error(`weights ${path} do not match the parameters:\n  ${problems.join('\n  ')}`);
-  assignAll(parameters, decodeMatching(tensors, parameters));
-  return { metadata, missing, unexpected };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -188,14 +118,6 @@ async function stepFolders(dir: string): Promise<{ name: string; step: number }[
     .sort((a, b) => b.step - a.step);
 }
 
-export interface SaveCheckpointOptions {
-  parameters: Parameters;
-  optimizer: AdamW;
-  record: TrainerRecord;
-  /** How many step folders to keep, the new one included. */
-  keep: number;
-}
-
 /** Writes a checkpoint for `record.step` and points `latest.json` at it; returns its folder. */
 export async function saveCheckpoint(
   dir: string,
@@ -232,16 +154,6 @@ export async function saveCheckpoint(
   await fsyncDirectory(dir);
   await pruneStepFolders(dir, record.step, keep);
   return path;
-}
-
-export interface LoadCheckpointOptions {
-  /** Called with trainer.json before anything is loaded; throw to refuse the checkpoint. */
-  checkRecord?: (record: TrainerRecord, path: string) => void;
-  /**
-   * Told about each corrupt checkpoint passed over on the way to the newest intact one (a line
-   * naming the file and the problem). Without it a corrupt checkpoint is an error.
-   */
-  onCorrupt?: (line: string) => void;
 }
 
 /**
@@ -369,52 +281,6 @@ async function loadFolder(
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-async function encodeTensors(
-  tensors: Readonly<Record<string, tf.Tensor>>,
-): Promise<Record<string, TensorEntry>> {
-  const entries: Record<string, TensorEntry> = {};
-  for (const [name, tensor] of Object.entries(tensors)) {
-    if (tensor.dtype !== 'float32')
-      throw new Error(`tensor '${name}' is ${tensor.dtype}; only float32 is stored`);
-    entries[name] = encodeTensorEntry((await tensor.data()) as Float32Array, tensor.shape, 'F32');
-  }
-  return entries;
-}
-
-function compareWithParameters(
-  tensors: ReadonlyMap<string, TensorEntry>,
-  parameters: Parameters,
-): { missing: string[]; unexpected: string[]; problems: string[] } {
-  const missing = Object.keys(parameters).filter((name) => !tensors.has(name));
-  const unexpected = [...tensors.keys()].filter((name) => !(name in parameters));
-  const problems: string[] = [];
-  for (const [name, entry] of tensors) {
-    const param = parameters[name];
-    if (param && !sameShape(param.shape, entry.shape))
-      problems.push(
-        `shape of ${name}: [${entry.shape}] in the file, [${param.shape}] in the model`,
-      );
-  }
-  return { missing, unexpected, problems };
-}
-
-function decodeMatching(
-  tensors: ReadonlyMap<string, TensorEntry>,
-  parameters: Parameters,
-): Map<string, Float32Array> {
-  const values = new Map<string, Float32Array>();
-  for (const [name, entry] of tensors)
-    if (name in parameters) values.set(name, decodeToFloat32(entry));
-  return values;
-}
-
-function assignAll(parameters: Parameters, values: ReadonlyMap<string, Float32Array>): void {
-  for (const [name, data] of values) {
-    const param = parameters[name]!;
-    tf.tidy(() => param.assign(tf.tensor(data, param.shape, 'float32')));
-  }
-}
-
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const tempPath = `${path}.tmp-${process.pid}`;
   const file = await open(tempPath, 'w');
@@ -456,3 +322,9 @@ async function pruneStepFolders(dir: string, latestStep: number, keep: number): 
   for (const { name } of folders)
     if (!kept.has(name)) await rm(join(dir, name), { recursive: true, force: true });
 }
+
+provideCheckpointStorage({
+  readPointer: readCheckpointPointer,
+  save: saveCheckpoint,
+  load: loadCheckpoint,
+});

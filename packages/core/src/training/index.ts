@@ -10,24 +10,19 @@ export {
 } from './adamw.js';
 export {
   CorruptCheckpointError,
-  loadCheckpoint,
-  loadWeights,
-  readCheckpointPointer,
-  saveCheckpoint,
-  saveWeights,
-  stepFolderName,
-  OPTIMIZER_FILE,
-  POINTER_FILE,
-  TRAINER_FILE,
   TRAINER_FORMAT,
-  WEIGHTS_FILE,
   type CheckpointPointer,
+  type CheckpointStorage,
   type LoadCheckpointOptions,
-  type LoadedWeights,
-  type LoadWeightsOptions,
   type SaveCheckpointOptions,
   type TrainerRecord,
-} from './checkpoint.js';
+} from './checkpoint-record.js';
+export {
+  loadWeights,
+  weightsToSafetensors,
+  type LoadedWeights,
+  type LoadWeightsOptions,
+} from './weights.js';
 export { clipByGlobalNorm, globalNorm, type Gradients } from './clip.js';
 export {
   learningRateAt,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../engine/tf.js';
-import { loadWeights, readCheckpointPointer, WEIGHTS_FILE } from './checkpoint.js';
+import { readCheckpointPointer, WEIGHTS_FILE } from './checkpoint.js';
+import { loadWeights } from './weights.js';
 import {
   createResumeRunModel,
   createTinyLm,

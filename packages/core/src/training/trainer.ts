@@ -15,13 +15,7 @@
 import { ConfigError, parseConfig, type ConfigOf, type Schema } from '../config/schema.js';
 import { tf } from '../engine/tf.js';
 import { AdamW, parseAdamWConfig, type AdamWConfig, type AdamWOptions } from './adamw.js';
-import {
-  loadCheckpoint,
-  readCheckpointPointer,
-  saveCheckpoint,
-  TRAINER_FORMAT,
-  type TrainerRecord,
-} from './checkpoint.js';
+import { checkpointStorage, TRAINER_FORMAT, type TrainerRecord } from './checkpoint-record.js';
 import { clipByGlobalNorm, globalNorm, type Gradients } from './clip.js';
 import {
   learningRateAt,
@@ -300,7 +294,7 @@ export class Trainer<B extends TrainBatch = TrainBatch> {
       config,
       lossHistory: [...this.losses],
     };
-    const path = await saveCheckpoint(dir, {
+    const path = await checkpointStorage().save(dir, {
       parameters: this.options.parameters,
       optimizer: this.optimizer,
       record,
@@ -334,14 +328,14 @@ export class Trainer<B extends TrainBatch = TrainBatch> {
     const { checkpointDir: dir, resume, seed } = this.config;
     if (dir === undefined) return;
     if (!resume) {
-      const existing = await readCheckpointPointer(dir);
+      const existing = await checkpointStorage().readPointer(dir);
       if (existing)
         throw new Error(
           `checkpointDir ${dir} already holds a checkpoint at step ${existing.step}; pass resume: true to continue it or use another directory`,
         );
       return;
     }
-    const loaded = await loadCheckpoint(dir, this.options.parameters, this.optimizer, {
+    const loaded = await checkpointStorage().load(dir, this.options.parameters, this.optimizer, {
       ...(this.options.onCheckpointProblem && { onCorrupt: this.options.onCheckpointProblem }),
       checkRecord: (found, path) => {
         if (found.seed !== seed)

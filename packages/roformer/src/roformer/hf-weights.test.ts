@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   encodeTensorEntry,
@@ -18,11 +19,10 @@ import {
   hfPositionTable,
   hfRoFormerEntries,
   loadHFRoFormer,
-  roformerFromHFConfig,
-  saveHFConfig,
-  saveHFRoFormer,
+  hfRoFormerSafetensors,
   toHFConfig,
 } from './hf-weights.js';
+import { roformerFromHFConfig, saveHFConfig, saveHFRoFormer } from './hf-files.js';
 import { RoFormer, type RoFormerOptions } from './model.js';
 
 onCpuWithoutLeaks();
@@ -99,6 +99,22 @@ describe('HF RoFormer weights', () => {
     for (const name of Object.keys(a)) expect(maxAbsDiff(a[name]!, b[name]!)).toBe(0);
     original.dispose();
     loaded.dispose();
+  });
+
+  it('loads the same weights from bytes, a Response and a file URL as from the path', async () => {
+    const original = new RoFormer(TINY);
+    randomizeParameters(original.parameters(), 2);
+    const path = join(dir, 'sources.safetensors');
+    await saveHFRoFormer(original, path);
+    const bytes = hfRoFormerSafetensors(original);
+    const sources = [bytes, bytes.slice().buffer, new Response(bytes), pathToFileURL(path)];
+    for (const source of sources) {
+      const loaded = new RoFormer({ ...TINY, seed: 7 });
+      await loadHFRoFormer(loaded, source);
+      expect(maxAbsDiff(outputs(loaded), outputs(original))).toBe(0);
+      loaded.dispose();
+    }
+    original.dispose();
   });
 
   it('writes HF’s position table (sin half | cos half of the same angles)', () => {

@@ -6,15 +6,17 @@
  * `RoFormerModel` has no prefix. HF's fixed sinusoid table `encoder.embed_positions.weight` is
  * not a parameter here (angles come from the formula); on load it is checked against the
  * formula, on save it is written so HF loads the file without missing keys.
+ *
+ * Runs in any runtime; writing files and reading `config.json` from a path are in
+ * `./hf-files.ts` (Node only).
  */
-import { readFile, writeFile, rename, rm } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import {
   decodeToFloat32,
   encodeTensorEntry,
-  readSafetensorsFile,
+  readSafetensors,
+  serializeSafetensors,
   tf,
-  writeSafetensorsFile,
+  type SafetensorsSource,
   type TensorEntry,
 } from '@posenc/core';
 import type { ResolvedRoFormerConfig, RoFormerConfig } from './config.js';
@@ -33,6 +35,8 @@ export interface HFNameMapping {
 
 /** HF key of the fixed sinusoid table, under the encoder prefix. */
 export const HF_POSITION_TABLE = 'encoder.embed_positions.weight';
+/** The metadata HF's `save_pretrained` writes. */
+export const HF_METADATA = { format: 'pt' };
 /** Keys HF ties to others (`_tied_weights_keys`): the decoder is the word embedding matrix. */
 export const HF_TIED_KEYS = ['cls.predictions.decoder.weight', 'cls.predictions.decoder.bias'];
 const ENCODER_PREFIX = 'roformer.';
@@ -207,18 +211,18 @@ export function hfRoFormerEntries(model: RoFormer): Record<string, TensorEntry> 
   return entries;
 }
 
-/** Writes `model.safetensors` in HF's names (atomically, with HF's `format: pt` metadata). */
-export async function saveHFRoFormer(model: RoFormer, path: string): Promise<void> {
-  await writeSafetensorsFile(path, hfRoFormerEntries(model), { format: 'pt' });
+/** The bytes of an HF `model.safetensors` of `model` (with HF's `format: pt` metadata). */
+export function hfRoFormerSafetensors(model: RoFormer): Uint8Array {
+  return serializeSafetensors(hfRoFormerEntries(model), HF_METADATA);
 }
 
-/** Reads an HF RoFormer safetensors file into `model`. */
+/** Reads HF RoFormer weights (bytes, a Response, a URL or, in Node, a path) into `model`. */
 export async function loadHFRoFormer(
   model: RoFormer,
-  path: string,
+  source: SafetensorsSource,
   options: LoadHFOptions = {},
 ): Promise<LoadHFReport> {
-  const file = await readSafetensorsFile(path);
+  const file = await readSafetensors(source);
   return assignHFRoFormerWeights(model, file.tensors, options);
 }
 
@@ -278,23 +282,4 @@ export function fromHFConfig(hf: Record<string, unknown>, mlmHead = true): RoFor
     if (v !== undefined) (options as unknown as Record<string, unknown>)[ours] = v;
   }
   return options;
-}
-
-/** Writes `config.json` beside the weights (atomically), for HF `from_pretrained`. */
-export async function saveHFConfig(config: ResolvedRoFormerConfig, path: string): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  try {
-    await writeFile(temp, JSON.stringify(toHFConfig(config), null, 2) + '\n');
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
-
-/** Reads an HF `config.json` and builds the matching (freshly initialised) RoFormer. */
-export async function roformerFromHFConfig(path: string, mlmHead = true): Promise<RoFormer> {
-  return new RoFormer(
-    fromHFConfig(JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>, mlmHead),
-  );
 }
