@@ -4,10 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 describe('browser entry', () => {
   it('@posenc/spe-linear bundles for a browser without externals', async () => {
-    const code = await bundleForBrowser(
-      `export * from '@posenc/spe-linear';`,
-      import.meta.dirname,
-    );
+    const code = await bundleForBrowser(`export * from '@posenc/spe-linear';`, import.meta.dirname);
     expect(code).toContain('registerEncoding');
   });
 });
