@@ -136,7 +136,7 @@ describe('posenc bench lm options', () => {
     [['--seed', '1', '--seeds', '2'], '--seed and --seeds are both given'],
     [
       ['--preset', 'huge'],
-      '--preset "huge" is not a preset of lm; expected one of quick, default, long, paper',
+      '--preset "huge" is not a preset of lm; expected one of quick, default, long, compare, paper',
     ],
     [['--eval-split', 'dev'], '--eval-split "dev" is not allowed; expected one of valid, test'],
     [['--colour', 'red'], 'unknown option --colour (posenc bench lm --help lists the options)'],

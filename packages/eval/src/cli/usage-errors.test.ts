@@ -78,7 +78,7 @@ describe('posenc usage errors', () => {
         args: [],
         env: { POSENC_BACKEND: 'bogus' },
         pattern:
-          /^posenc: POSENC_BACKEND="bogus" is not an engine; allowed: tensorflow, kernels, wasm, cpu$/,
+          /^posenc: POSENC_BACKEND="bogus" is not an engine; allowed: tensorflow, kernels, webgpu, webgl, wasm, cpu$/,
       },
       {
         args: ['--batch', '1000000'],
@@ -142,10 +142,10 @@ describe('posenc usage errors', () => {
     ]);
     expect(unknown.code).toBe(2);
     expect(ownLines(unknown.stderr)).toEqual([
-      "posenc: unknown command 'train'; commands: list, bench <task>, score squad, worker (tasks: lm, squad; posenc --help)",
+      "posenc: unknown command 'train'; commands: list, bench <task>, score squad, worker (tasks: lm, image, lra, squad; posenc --help)",
     ]);
     expect(ownLines(task.stderr)).toEqual([
-      "posenc: bench: unknown task 'chess'; tasks: lm, squad",
+      "posenc: bench: unknown task 'chess'; tasks: lm, image, lra, squad",
     ]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('usage: posenc bench lm [options]');
