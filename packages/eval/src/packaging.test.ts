@@ -9,7 +9,7 @@
  * so it runs with POSENC_PACKAGING_TESTS=1 (npm run test:packaging), not in the default suite.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,14 +21,9 @@ import { REPOSITORY_DIR, TSX_LOADER } from './testing/paths.js';
 const run = promisify(execFile);
 // Every workspace package that is published (not private).
 const PACKAGES = readdirSync(join(REPOSITORY_DIR, 'packages')).filter((name) => {
-  try {
-    const manifest = JSON.parse(
-      readFileSync(join(REPOSITORY_DIR, 'packages', name, 'package.json'), 'utf8'),
-    ) as { private?: boolean };
-    return !manifest.private;
-  } catch {
-    return false;
-  }
+  const file = join(REPOSITORY_DIR, 'packages', name, 'package.json');
+  if (!existsSync(file)) return false;
+  return !(JSON.parse(readFileSync(file, 'utf8')) as { private?: boolean }).private;
 });
 const TEN_MINUTES = 600_000;
 
