@@ -31,6 +31,7 @@ export * from './encodings/index.js';
 export * from './attention/masks.js';
 export * from './attention/scaled-dot-product.js';
 export * from './attention/softmax-attention.js';
+export * from './attention/fused-rotation.js';
 export * from './attention/linear-attention.js';
 export * from './attention/favor-plus.js';
 export * from './attention/multi-head-attention.js';

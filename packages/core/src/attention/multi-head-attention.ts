@@ -13,7 +13,7 @@ import {
 } from '../encoding/position-encoding.js';
 import type { Positions } from '../positions/positions.js';
 import { collectParameters, Linear, type Parameters } from '../nn/layers.js';
-import { softmaxAttention } from './softmax-attention.js';
+import { attendSoftmax } from './softmax-attention.js';
 import { linearAttention, type FeatureMap } from './linear-attention.js';
 
 export interface MultiHeadAttentionOptions {
@@ -135,12 +135,10 @@ export class MultiHeadAttention {
               k: this.splitHeads(this.wk.apply(xk)),
               v: this.splitHeads(this.wv.apply(kvInput)),
             };
-      for (const e of call.encodings) if (e.queryKey) qkv = e.queryKey(qkv, ctx);
-
       let heads: tf.Tensor4D;
       let probs: tf.Tensor4D | undefined;
       if (this.kind === 'softmax') {
-        const r = softmaxAttention(qkv.q, qkv.k, qkv.v, {
+        const r = attendSoftmax(qkv, {
           encodings: call.encodings,
           ctx,
           keyValid: call.keyValid,
@@ -153,6 +151,7 @@ export class MultiHeadAttention {
           throw new Error(
             `${this.options.name}: linear attention forms no attention probabilities; returnProbs needs softmax attention`,
           );
+        for (const e of call.encodings) if (e.queryKey) qkv = e.queryKey(qkv, ctx);
         heads = linearAttention(qkv.q, qkv.k, qkv.v, {
           encodings: call.encodings,
           ctx,

@@ -2,7 +2,8 @@
  * Scaled dot-product attention with the position hooks, on heads `[B,H,N,D]`.
  */
 import { tf } from '../engine/tf.js';
-import type { AttentionContext, PositionEncoding } from '../encoding/position-encoding.js';
+import type { AttentionContext, PositionEncoding, QKV } from '../encoding/position-encoding.js';
+import { fusedRotationFor, rotaryAttention } from './fused-rotation.js';
 import { scaledDotProductAttention } from './scaled-dot-product.js';
 
 export interface SoftmaxAttentionOptions {
@@ -53,4 +54,23 @@ export function softmaxAttention(
     if (options.returnProbs) result.probs = probs;
     return result as unknown as tf.TensorContainerObject;
   }) as unknown as AttentionResult;
+}
+
+/**
+ * Softmax attention on the projected heads as `MultiHeadAttention` runs it: the encodings'
+ * `queryKey` hooks in order, then {@link softmaxAttention}; or, where the engine can and nothing
+ * else reads q and k, one rotation fused into the attention kernel (`fused-rotation.ts`).
+ */
+export function attendSoftmax(qkv: QKV, options: SoftmaxAttentionOptions): AttentionResult {
+  const rotation = fusedRotationFor(qkv, options);
+  if (rotation)
+    return {
+      output: rotaryAttention(qkv, rotation, {
+        causal: options.ctx.causal,
+        keyValid: options.keyValid,
+      }),
+    };
+  let hooked = qkv;
+  for (const e of options.encodings) if (e.queryKey) hooked = e.queryKey(hooked, options.ctx);
+  return softmaxAttention(hooked.q, hooked.k, hooked.v, options);
 }

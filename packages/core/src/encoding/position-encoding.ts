@@ -3,6 +3,7 @@
  * fixed points, in the order the encodings are listed; every hook is optional.
  */
 import type { tf } from '../engine/tf.js';
+import type { FusedRotation } from '../attention/fused-rotation.js';
 import type { GridShape, Positions } from '../positions/positions.js';
 import type { ParameterScopes } from './parameter-scopes.js';
 
@@ -93,6 +94,12 @@ export interface PositionEncoding {
   ): { xq: tf.Tensor3D; xk: tf.Tensor3D };
   /** 3. Transforms projected heads before scores (RoPE, xPos); may transform v too. */
   queryKey?(qkv: QKV, ctx: AttentionContext): QKV;
+  /**
+   * 3′. For an encoding whose `queryKey` only rotates q and k: the same rotation as tables, so an
+   * engine can fuse it into the attention kernel (`attention/fused-rotation.ts`). Core calls
+   * either this or `queryKey`, never both; undefined means "run `queryKey`".
+   */
+  fusedRotation?(qkv: QKV, ctx: AttentionContext): FusedRotation | undefined;
   /**
    * 4. Additive logits bias broadcastable to `[B,H,Nq,Nk]`, added after q·k/√D. A method whose
    * paper adds before the scaling divides by √D itself.

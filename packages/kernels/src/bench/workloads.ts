@@ -16,7 +16,7 @@ import {
   randomWindows,
   sequencePositions,
   Trainer,
-  softmaxAttention,
+  attendSoftmax,
   tf,
   TransformerLayer,
   type AttentionContext,
@@ -120,9 +120,10 @@ async function ropeEncoding(s: WorkloadSizes): Promise<PositionEncoding> {
 }
 
 /**
- * Causal attention forward and backward; with `rope`, q and k go through the `rope` encoding's
- * `queryKey` hook first, as MultiHeadAttention calls it (on this engine, core's `PosencRotary`
- * kernel; on the others, @posenc/roformer's own rotation kernel).
+ * Causal attention forward and backward; with `rope`, through core's `attendSoftmax` as
+ * MultiHeadAttention calls it: on this engine the rotation fused into the attention kernels
+ * (`PosencRotaryAttention`), on the others the `rope` encoding's `queryKey` hook with
+ * @posenc/roformer's own rotation kernel.
  */
 function attentionWorkload(withRope: boolean): Workload['setup'] {
   return async (s, seed = 1) => {
@@ -133,9 +134,8 @@ function attentionWorkload(withRope: boolean): Workload['setup'] {
     const { ctx, dispose } = attentionContext(s.batch, s.length, s.heads, s.headDim);
     const encodings = withRope ? [await ropeEncoding(s)] : [];
     const loss = (qq: tf.Tensor, kk: tf.Tensor, vv: tf.Tensor): tf.Scalar => {
-      let qkv: QKV = { q: qq as tf.Tensor4D, k: kk as tf.Tensor4D, v: vv as tf.Tensor4D };
-      for (const e of encodings) if (e.queryKey) qkv = e.queryKey(qkv, ctx);
-      return tf.sum(softmaxAttention(qkv.q, qkv.k, qkv.v, { encodings, ctx }).output);
+      const qkv: QKV = { q: qq as tf.Tensor4D, k: kk as tf.Tensor4D, v: vv as tf.Tensor4D };
+      return tf.sum(attendSoftmax(qkv, { encodings, ctx }).output);
     };
     const grads = tf.grads(loss);
     return {

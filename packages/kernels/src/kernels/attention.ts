@@ -27,14 +27,14 @@ import { runGraph, type AcceleratedKernel } from './kernel-context.js';
 
 type TensorInfo = tf.TensorInfo;
 
-interface ForwardVariant {
+export interface ForwardVariant {
   scale: number;
   bias: boolean;
   causal: boolean;
   padding: boolean;
 }
 
-function forwardGraph(f: ForwardVariant): OnnxGraph {
+export function forwardGraph(f: ForwardVariant): OnnxGraph {
   const nodes: OnnxNode[] = [gemm('q', 'k', 'scores_0', false, true, f.scale)];
   let scores = 'scores_0';
   const add = (term: string) => {
@@ -76,7 +76,7 @@ function broadcastAxes(shape: readonly number[]): number[] {
   return [0, 1, 2, 3].filter((i) => i < offset || shape[i - offset] === 1);
 }
 
-function gradientGraph(scale: number, biasShape: number[] | undefined, dProbs: boolean): OnnxGraph {
+export function gradientGraph(scale: number, biasShape: number[] | undefined, dProbs: boolean): OnnxGraph {
   const nodes: OnnxNode[] = [
     gemm('probs', 'dy', 'dv', true, false),
     gemm('dy', 'v', dProbs ? 'dp_output' : 'dp', false, true),

@@ -10,11 +10,12 @@
  * loss is Cast bool→float32 (0.81 ms against 0.73 ms on [8,256,2048]), so conversions stay on
  * the host. Some entries are not ONNX calls: Identity and same-dtype Cast share data instead of
  * copying it, UnsortedSegmentSum is a loop over the host's memory, Pow with exponent 2 or 3
- * multiplies on the host, and a small broadcasting Tile is a host multiply by ones. Eleven are
+ * multiplies on the host, and a small broadcasting Tile is a host multiply by ones. Thirteen are
  * not TF.js kernels but core's kernel contracts, each a whole computation in one run:
  * `PosencAdamWUpdate` (an AdamW step of one parameter), `PosencGelu`/`PosencGeluGrad`,
  * `PosencLayerNorm`/`PosencLayerNormGrad`, `PosencAttention`/`PosencAttentionGrad`,
- * `PosencCrossEntropy`/`PosencCrossEntropyGrad` and `PosencRotary` (RoPE's rotation).
+ * `PosencCrossEntropy`/`PosencCrossEntropyGrad`, `PosencRotary` (RoPE's rotation) and
+ * `PosencRotaryAttention`/`PosencRotaryAttentionGrad` (RoPE and attention in one run).
  */
 import type { AcceleratedKernel } from './kernel-context.js';
 import { batchMatMul, fusedMatMul } from './matmul.js';
@@ -30,6 +31,7 @@ import { layerNorm, layerNormGrad } from './layer-norm.js';
 import { attention, attentionGrad } from './attention.js';
 import { crossEntropy, crossEntropyGrad } from './cross-entropy.js';
 import { rotary } from './rotary.js';
+import { rotaryAttention, rotaryAttentionGrad } from './rotary-attention.js';
 
 /** Every ONNX-backed kernel, including those that lose to the host (for tests and measurements). */
 export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
@@ -52,6 +54,8 @@ export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   crossEntropy,
   crossEntropyGrad,
   rotary,
+  rotaryAttention,
+  rotaryAttentionGrad,
 ];
 
 /**

@@ -23,57 +23,100 @@ import { sizeOf, type AcceleratedKernel } from './kernel-context.js';
 type TensorInfo = tf.TensorInfo;
 
 /** One RotaryEmbedding node on `[B,H,N,m]` with its `[rows, m/2]` tables. */
-const rotation = (x: string, cos: string, sin: string, output: string, interleaved: boolean) => ({
+const rotation = (
+  x: string,
+  positionIds: string,
+  cos: string,
+  sin: string,
+  output: string,
+  interleaved: boolean,
+) => ({
   op: 'RotaryEmbedding',
   domain: MICROSOFT_DOMAIN,
-  inputs: [x, 'position_ids', cos, sin],
+  inputs: [x, positionIds, cos, sin],
   outputs: [output],
   attributes: [attr.int('interleaved', +interleaved)],
 });
 
-function rotaryGraph(a: RotaryAttributes, dim: number, pairs: number): OnnxGraph {
+/** Value names of one rotation in a graph; `prefix` keeps the names of several apart. */
+export interface RotationNames {
+  x: string;
+  positionIds: string;
+  cos: string;
+  sin: string;
+  y: string;
+  prefix: string;
+}
+
+/**
+ * The nodes (and constants) that rotate `x` into `y` as the contract says, for a graph of its
+ * own or inside a larger one (the fused rotary attention).
+ */
+export function rotationNodes(
+  a: RotaryAttributes,
+  dim: number,
+  pairs: number,
+  n: RotationNames,
+): { nodes: OnnxNode[]; initializers: OnnxTensor[] } {
   const interleaved = a.layout === 'interleaved';
   const nodes: OnnxNode[] = [];
   const initializers: OnnxTensor[] = [];
-  const sin = a.transpose ? 'negated_sin' : 'sin';
-  if (a.transpose) nodes.push(node('Neg', ['sin'], 'negated_sin'));
+  const p = n.prefix;
+  let sin = n.sin;
+  if (a.transpose) {
+    sin = `${p}negated_sin`;
+    nodes.push(node('Neg', [n.sin], sin));
+  }
   const end = a.startIndex + 2 * pairs;
   if (a.startIndex === 0 && end === dim && a.chunks === 1) {
-    nodes.push(rotation('x', 'cos', sin, 'y', interleaved));
-  } else {
-    const slice = (input: string, output: string, from: number, to: number, axis: number) => {
-      const name = `${output}_range`;
-      initializers.push(
-        int64Tensor(`${name}_start`, [from]),
-        int64Tensor(`${name}_end`, [to]),
-        int64Tensor(`${name}_axis`, [axis]),
-      );
-      nodes.push(node('Slice', [input, `${name}_start`, `${name}_end`, `${name}_axis`], output));
-    };
-    const parts: string[] = [];
-    if (a.startIndex > 0) {
-      slice('x', 'before', 0, a.startIndex, 3);
-      parts.push('before');
-    }
-    const width = (2 * pairs) / a.chunks;
-    const tablePairs = pairs / a.chunks;
-    for (let c = 0; c < a.chunks; c++) {
-      const from = a.startIndex + c * width;
-      slice('x', `chunk_${c}`, from, from + width, 3);
-      slice('cos', `cos_${c}`, c * tablePairs, (c + 1) * tablePairs, 1);
-      slice(sin, `sin_${c}`, c * tablePairs, (c + 1) * tablePairs, 1);
-      nodes.push(rotation(`chunk_${c}`, `cos_${c}`, `sin_${c}`, `rotated_${c}`, interleaved));
-      parts.push(`rotated_${c}`);
-    }
-    if (end < dim) {
-      slice('x', 'after', end, dim, 3);
-      parts.push('after');
-    }
-    nodes.push(node('Concat', parts, 'y', [attr.int('axis', 3)]));
+    nodes.push(rotation(n.x, n.positionIds, n.cos, sin, n.y, interleaved));
+    return { nodes, initializers };
   }
+  const slice = (input: string, output: string, from: number, to: number, axis: number) => {
+    const name = `${output}_range`;
+    initializers.push(
+      int64Tensor(`${name}_start`, [from]),
+      int64Tensor(`${name}_end`, [to]),
+      int64Tensor(`${name}_axis`, [axis]),
+    );
+    nodes.push(node('Slice', [input, `${name}_start`, `${name}_end`, `${name}_axis`], output));
+  };
+  const parts: string[] = [];
+  if (a.startIndex > 0) {
+    slice(n.x, `${p}before`, 0, a.startIndex, 3);
+    parts.push(`${p}before`);
+  }
+  const width = (2 * pairs) / a.chunks;
+  const tablePairs = pairs / a.chunks;
+  for (let c = 0; c < a.chunks; c++) {
+    const from = a.startIndex + c * width;
+    slice(n.x, `${p}chunk_${c}`, from, from + width, 3);
+    slice(n.cos, `${p}cos_${c}`, c * tablePairs, (c + 1) * tablePairs, 1);
+    slice(sin, `${p}sin_${c}`, c * tablePairs, (c + 1) * tablePairs, 1);
+    nodes.push(
+      rotation(
+        `${p}chunk_${c}`,
+        n.positionIds,
+        `${p}cos_${c}`,
+        `${p}sin_${c}`,
+        `${p}rotated_${c}`,
+        interleaved,
+      ),
+    );
+    parts.push(`${p}rotated_${c}`);
+  }
+  if (end < dim) {
+    slice(n.x, `${p}after`, end, dim, 3);
+    parts.push(`${p}after`);
+  }
+  nodes.push(node('Concat', parts, n.y, [attr.int('axis', 3)]));
+  return { nodes, initializers };
+}
+
+function rotaryGraph(a: RotaryAttributes, dim: number, pairs: number): OnnxGraph {
+  const names = { x: 'x', positionIds: 'position_ids', cos: 'cos', sin: 'sin', y: 'y', prefix: '' };
   return {
-    nodes,
-    initializers,
+    ...rotationNodes(a, dim, pairs, names),
     inputs: [
       ...floatInputs(['x']),
       { name: 'position_ids', type: 'int64' },
@@ -83,9 +126,26 @@ function rotaryGraph(a: RotaryAttributes, dim: number, pairs: number): OnnxGraph
   };
 }
 
+/**
+ * Whether the contract's rotation of `x` (`[B,H,N,D]` or `[B,N,D]`) by `[Bt,N,P]` tables is one
+ * this engine runs: the shapes fit and the rotated slice splits into its chunks' pairs.
+ */
+export function rotationFits(
+  x: readonly number[],
+  table: readonly number[],
+  a: Pick<RotaryAttributes, 'startIndex' | 'chunks'>,
+): boolean {
+  const rank = x.length;
+  if ((rank !== 3 && rank !== 4) || table.length !== 3) return false;
+  const [batch, length, dim] = [x[0]!, x[rank - 2]!, x[rank - 1]!];
+  const [tableBatch, tableLength, pairs] = table as [number, number, number];
+  if (tableLength !== length || (tableBatch !== 1 && tableBatch !== batch)) return false;
+  return (2 * pairs) % (2 * a.chunks) === 0 && a.startIndex + 2 * pairs <= dim;
+}
+
 /** Row of the `[Bt·N, P]` tables each token reads: n, or b·N + n when every row has its own. */
 const positionIds = new Map<string, BigInt64Array>();
-function tableRows(batch: number, length: number, tableBatch: number): BigInt64Array {
+export function tableRows(batch: number, length: number, tableBatch: number): BigInt64Array {
   const key = `${batch},${length},${tableBatch}`;
   let ids = positionIds.get(key);
   if (!ids) {
@@ -109,13 +169,11 @@ export const rotary: AcceleratedKernel = {
     const { x, cos, sin } = inputs as Record<'x' | 'cos' | 'sin', TensorInfo>;
     const a = attrs as unknown as RotaryAttributes;
     if ([x, cos, sin].some((t) => t.dtype !== 'float32')) return undefined;
+    if (!rotationFits(x.shape, cos.shape, a)) return undefined;
     const rank = x.shape.length;
-    if ((rank !== 3 && rank !== 4) || cos.shape.length !== 3) return undefined;
     const [batch, length, dim] = [x.shape[0]!, x.shape[rank - 2]!, x.shape[rank - 1]!];
     const heads = rank === 4 ? x.shape[1]! : 1;
-    const [tableBatch, tableLength, pairs] = cos.shape as [number, number, number];
-    if (tableLength !== length || (tableBatch !== 1 && tableBatch !== batch)) return undefined;
-    if ((2 * pairs) % (2 * a.chunks) !== 0 || a.startIndex + 2 * pairs > dim) return undefined;
+    const [tableBatch, , pairs] = cos.shape as [number, number, number];
     const memory = ctx.memoryOf(backend);
     const out = memory.allocate(x.shape, 'float32');
     if (sizeOf(x.shape) === 0) return out;

@@ -27,6 +27,7 @@ import {
 import { uniform } from '../testing/random.js';
 import { dot, referenceRope } from '../testing/reference-rope.js';
 import { RopeEncoding } from './rope-encoding.js';
+import { rotate } from '../rope/rotary-kernel.js';
 
 onCpuWithoutLeaks();
 
@@ -80,6 +81,70 @@ describe('the rope encoding', () => {
       /rotaryDim = 3 is not allowed; expected a multiple of 2/,
     );
     expect(() => rope({ xpos: true, scaling: 'yarn', factor: 2 }).build({ ...spec })).not.toThrow();
+  });
+
+  it('offers for fusion exactly the rotation queryKey applies (1D, a cache, xPos, dynamic, 2D grids), and nothing where queryKey does more', () => {
+    // Positions and inputs are freed by tidy; each encoding frees its kept tables.
+    tf.tidy(() => {
+      const configs: [Record<string, unknown>, Positions, Positions, boolean][] = [
+        [{}, positionsFromIds([[5, 6, 7]]), sequencePositions(1, 8), true],
+        [
+          { layout: 'half', rotaryDim: 4, rotaryStart: 2 },
+          sequencePositions(2, 6),
+          sequencePositions(2, 6),
+          false,
+        ],
+        [{ xpos: true }, positionsFromIds([[3, 4]]), sequencePositions(1, 5), true],
+        [
+          { scaling: 'dynamic', factor: 2, maxPositions: 4 },
+          sequencePositions(1, 9),
+          sequencePositions(1, 9),
+          true,
+        ],
+        [{ layout: 'half' }, gridPositions(1, 2, 3, 1), gridPositions(1, 2, 3, 1), false],
+      ];
+      for (const [config, queries, keys, causal] of configs) {
+        const encoding = rope(config);
+        const ctx = context(queries, keys, { causal });
+        const nq = queries.kind === '2d' ? 7 : queries.ids.shape[1];
+        const nk = keys.kind === '2d' ? 7 : keys.ids.shape[1];
+        const qkv = {
+          q: tensor4(3, [2, 2, nq, 8]),
+          k: tensor4(4, [2, 2, nk, 8]),
+          v: tensor4(5, [2, 2, nk, 8]),
+        };
+        const expected = encoding.queryKey(qkv, ctx);
+        const fused = encoding.fusedRotation(qkv, ctx)!;
+        const rotation = { ...fused.attributes, transpose: false };
+        const q = rotate(qkv.q, fused.query, rotation);
+        const k = rotate(qkv.k, fused.key, rotation);
+        const label = JSON.stringify(config);
+        expect(maxAbsDiff(q.dataSync(), expected.q.dataSync()), label).toBe(0);
+        expect(maxAbsDiff(k.dataSync(), expected.k.dataSync()), label).toBe(0);
+        tf.dispose([q, k, expected.q, expected.k, qkv.q, qkv.k, qkv.v]);
+        encoding.dispose();
+      }
+      const x = tensor4(6, [1, 2, 4, 8]);
+      const positions = sequencePositions(1, 4);
+      expect(
+        rope({ rotaryValue: true }).fusedRotation(
+          { q: x, k: x, v: x },
+          context(positions, positions),
+        ),
+      ).toBeUndefined();
+      expect(
+        rope().fusedRotation(
+          { q: x, k: x, v: x },
+          context(positions, positions, { kind: 'linear' }),
+        ),
+      ).toBeUndefined();
+      expect(
+        rope({ xpos: true }).fusedRotation(
+          { q: x, k: x, v: x },
+          context(positions, positions, { causal: false }),
+        ),
+      ).toBeUndefined();
+    });
   });
 
   it('rotates q at the query positions and k, v (rotaryValue) at the key positions of a cache', () => {

@@ -13,6 +13,7 @@ import {
   type ConfigOf,
   type EncodingBuildSpec,
   type EncodingDefinition,
+  type FusedRotation,
   type LinearFeatures,
   type PositionEncoding,
   type QKV,
@@ -21,7 +22,16 @@ import {
   tf,
 } from '@posenc/core';
 import { AngleTableCache } from '../rope/angle-tables.js';
-import { defaultXposCenter, resolveRope, rotateAt, type RopeOptions } from '../rope/apply-rope.js';
+import {
+  cachedAngleTables,
+  defaultXposCenter,
+  resolveRope,
+  rotateAt,
+  rotationAttributes,
+  type ResolvedRope,
+  type RopeOptions,
+} from '../rope/apply-rope.js';
+import { checkRotationShapes } from '../rope/rotary-kernel.js';
 import { maxCoordinate, readCoordinates, type Coordinates } from '../rope/coordinates.js';
 import type { RopeScaling } from '../rope/frequencies.js';
 
@@ -208,6 +218,29 @@ export class RopeEncoding implements PositionEncoding {
     };
   }
 
+  /**
+   * The rotation `queryKey` applies to q and k, as tables core can hand to a fused attention
+   * kernel; undefined (run `queryKey`) where that hook does more or refuses the call.
+   */
+  fusedRotation(qkv: QKV, ctx: AttentionContext): FusedRotation | undefined {
+    if (ctx.kind !== 'softmax' || this.config.rotaryValue) return undefined;
+    if (this.config.xpos && !ctx.causal) return undefined; // queryKey throws why
+    const { queries, keys } = this.coordinates(ctx, qkv.q, qkv.k);
+    const headDim = qkv.q.shape[3];
+    const role = (r: 'query' | 'key') => (this.config.xpos ? r : undefined);
+    const query = this.resolve(queries, keys, headDim, role('query'));
+    const key = this.resolve(keys, queries, headDim, role('key'));
+    const attributes = rotationAttributes(query);
+    const tables = {
+      query: cachedAngleTables(queries, query, this.cache),
+      key: cachedAngleTables(keys, key, this.cache),
+    };
+    const rotation = { ...attributes, transpose: false };
+    checkRotationShapes(qkv.q, tables.query.cos, tables.query.sin, rotation);
+    checkRotationShapes(qkv.k, tables.key.cos, tables.key.sin, rotation);
+    return { ...tables, attributes };
+  }
+
   /** RoFormer Eq. 19: Σ (R_m φ(q_m))ᵀ(R_n φ(k_n)) v_n / Σ φ(q_m)ᵀφ(k_n). */
   linearFeatures(features: LinearFeatures, ctx: AttentionContext): LinearFeatures {
     const { queries, keys } = this.coordinates(ctx, features.numeratorQ, features.numeratorK);
@@ -249,6 +282,15 @@ export class RopeEncoding implements PositionEncoding {
     dim: number,
     xposRole: 'query' | 'key' | undefined,
   ): T {
+    return rotateAt(x, own, this.resolve(own, other, dim, xposRole), { cache: this.cache });
+  }
+
+  private resolve(
+    own: Coordinates,
+    other: Coordinates,
+    dim: number,
+    xposRole: 'query' | 'key' | undefined,
+  ): ResolvedRope {
     const length = Math.floor(Math.max(maxCoordinate(own), maxCoordinate(other))) + 1;
     const keys = xposRole === 'query' ? other : own;
     const options = this.ropeOptions(
@@ -256,7 +298,7 @@ export class RopeEncoding implements PositionEncoding {
       length,
       xposRole && { role: xposRole, center: defaultXposCenter(keys) },
     );
-    return rotateAt(x, own, resolveRope(dim, own, options, OWNER), { cache: this.cache });
+    return resolveRope(dim, own, options, OWNER);
   }
 
   private ropeOptions(dim: number, sequenceLength: number, xpos: RopeOptions['xpos']): RopeOptions {

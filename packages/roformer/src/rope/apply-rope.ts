@@ -2,7 +2,7 @@
  * `applyRope(x, positions, options)`: rotary position embedding (Su et al. 2021) of queries or
  * keys `[B,H,N,D]` (or `[B,N,D]`), as a pure function of explicit positions.
  */
-import type { tf } from '@posenc/core';
+import type { RotaryAttributes, tf } from '@posenc/core';
 import { ropeFrequencies, type RopeScaling } from './frequencies.js';
 import { assertLayout, type RopeLayout } from './layout.js';
 import {
@@ -19,7 +19,7 @@ import {
   xposZeta,
   type AnglePlan,
 } from './angle-tables.js';
-import { rotate } from './rotary-kernel.js';
+import { rotate, type AngleTables } from './rotary-kernel.js';
 
 export interface XposOptions {
   /** Queries are scaled by ζ^power, keys by ζ^−power. */
@@ -94,17 +94,9 @@ export function rotateAt<T extends tf.Tensor>(
   resolved: ResolvedRope,
   options: Pick<RopeOptions, 'cache' | 'inverse'> = {},
 ): T {
-  const attributes = {
-    layout: resolved.layout,
-    startIndex: resolved.startIndex,
-    chunks: resolved.axes,
-    transpose: options.inverse ?? false,
-  };
-  if (options.cache) {
-    const key = `${coordinatesKey(coordinates)}|${planKey(resolved.plan)}`;
-    const tables = options.cache.get(key, () => buildAngleTables(coordinates, resolved.plan));
-    return rotate(x, tables, attributes);
-  }
+  const attributes = { ...rotationAttributes(resolved), transpose: options.inverse ?? false };
+  if (options.cache)
+    return rotate(x, cachedAngleTables(coordinates, resolved, options.cache), attributes);
   const tables = buildAngleTables(coordinates, resolved.plan);
   try {
     return rotate(x, tables, attributes);
@@ -113,6 +105,21 @@ export function rotateAt<T extends tf.Tensor>(
     tables.cos.dispose();
     tables.sin.dispose();
   }
+}
+
+/** How the tables' pairs map onto the features (core's `PosencRotary` attributes). */
+export function rotationAttributes(resolved: ResolvedRope): Omit<RotaryAttributes, 'transpose'> {
+  return { layout: resolved.layout, startIndex: resolved.startIndex, chunks: resolved.axes };
+}
+
+/** The angle tables of `coordinates`, from `cache` or built into it (they live as long as it keeps them). */
+export function cachedAngleTables(
+  coordinates: Coordinates,
+  resolved: ResolvedRope,
+  cache: AngleTableCache,
+): AngleTables {
+  const key = `${coordinatesKey(coordinates)}|${planKey(resolved.plan)}`;
+  return cache.get(key, () => buildAngleTables(coordinates, resolved.plan));
 }
 
 /** Validates the options against a feature width and positions, and computes the frequencies. */

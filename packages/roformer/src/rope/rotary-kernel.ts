@@ -36,7 +36,7 @@ export function rotate<T extends tf.Tensor>(
   tables: AngleTables,
   attributes: RotaryAttributes,
 ): T {
-  checkShapes(x, tables.cos, tables.sin, attributes);
+  checkRotationShapes(x, tables.cos, tables.sin, attributes);
   if (!useKernel()) return compositeRotate(x, tables, attributes);
   ensureRotaryKernel();
   return tf
@@ -48,7 +48,8 @@ export function rotate<T extends tf.Tensor>(
     ) as T;
 }
 
-function checkShapes(
+/** Throws, naming the shapes, unless the tables can rotate x as the contract says. */
+export function checkRotationShapes(
   x: tf.TensorInfo,
   cos: tf.TensorInfo,
   sin: tf.TensorInfo,
@@ -179,7 +180,7 @@ const rotaryKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     sin: tf.TensorInfo;
   };
   const a = attrs as unknown as RotaryAttributes;
-  checkShapes(x, cos, sin, a);
+  checkRotationShapes(x, cos, sin, a);
   if (isHeapStorage(backend)) {
     // Read and write the wasm heap directly: no copy out and back in. The output is allocated
     // first because allocating may grow (and so detach) the heap.
