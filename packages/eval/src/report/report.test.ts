@@ -55,7 +55,7 @@ const config: LMConfig = { ...LM_PRESETS['default']!.config, evalLengths: [64, 1
 
 function results(cells: CellRecord[], seeds: number[]): BenchResults<LMConfig> {
   return {
-    format: 'posenc-bench/lm/2',
+    format: 'posenc-bench/lm/3',
     task: 'lm',
     run: 'lm-test',
     command: 'posenc bench lm --methods a,b --out <dir>',

@@ -8,7 +8,7 @@ import { UsageError } from '../../usage-error.js';
 import { longestEvalLength, type LMConfig } from './config.js';
 import type { Corpus } from '../../corpus/corpus.js';
 import { loadCorpus } from '../../corpus/load-corpus.js';
-import { evalSegments } from './data/eval-segments.js';
+import { evalSegments, segmentContexts } from './data/eval-segments.js';
 import type { TokenArray } from './data/token-array.js';
 import { tokenizeSplit, type TokenStream } from './data/token-stream.js';
 import { loadTokenizer } from '../../tokenizer/load-tokenizer.js';
@@ -32,6 +32,8 @@ export interface LMData {
   train: TokenStream;
   evalStream: TokenStream;
   segments: TokenArray[];
+  /** The longest evaluation length's worth of tokens before each segment (for cached methods). */
+  segmentContexts: TokenArray[];
   evaluation: EvaluationInfo;
   /** Nats per token: the loss of a model without context. */
   trainUnigramEntropy: number;
@@ -52,10 +54,8 @@ export async function loadLMData(config: LMConfig): Promise<LMData> {
       throw new UsageError(
         `--corpus ${config.corpus}: the ${what} split has ${stream.tokens.length} tokens, fewer than the ${needed} the lengths need (--train-len ${config.trainLength}, longest of --eval-lens ${longest})`,
       );
-  const segments = evalSegments(evalStream.tokens, {
-    maxTokens: config.evalTokens,
-    longestLength: longest,
-  });
+  const segmentOptions = { maxTokens: config.evalTokens, longestLength: longest };
+  const segments = evalSegments(evalStream.tokens, segmentOptions);
   const wholeSplit = segments.length === 1 && segments[0]!.length === evalStream.tokens.length;
   return {
     corpus,
@@ -64,6 +64,7 @@ export async function loadLMData(config: LMConfig): Promise<LMData> {
     train,
     evalStream,
     segments,
+    segmentContexts: segmentContexts(evalStream.tokens, { ...segmentOptions, length: longest }),
     evaluation: {
       split: config.evalSplit,
       targets: segments.reduce((n, s) => n + s.length - 1, 0),

@@ -55,12 +55,16 @@ export async function evaluateLM(
   for (const length of config.evalLengths)
     for (const mode of EVAL_MODES) {
       const result = await store.part(metricKey(mode, length), () =>
-        session.evaluate(data.segments, {
-          mode,
-          length,
-          stride: strideFor(length, config.strideRatio),
-          maxBatchTokens: MAX_BATCH_TOKENS,
-        }),
+        session.evaluate(
+          data.segments,
+          {
+            mode,
+            length,
+            stride: strideFor(length, config.strideRatio),
+            maxBatchTokens: MAX_BATCH_TOKENS,
+          },
+          data.segmentContexts,
+        ),
       );
       context.report(
         `${mode}@${length}  perplexity ${result.perplexity.toFixed(3)}  (${result.tokens} tokens, ${(result.wallMs / 1000).toFixed(1)} s)`,

@@ -46,7 +46,7 @@ describe('posenc bench lm, tiny run', () => {
     expect(first.code, first.stderr).toBe(0);
     const dir = join(root, 'run');
     const results = await readResults(dir);
-    expect(results.format).toBe('posenc-bench/lm/2');
+    expect(results.format).toBe('posenc-bench/lm/3');
     expect(results.task).toBe('lm');
     expect(results.seeds).toEqual([0]);
     expect(results.cells.map((c) => `${c.method}/${c.seed}`)).toEqual(['alibi/0', 'sinusoidal/0']);

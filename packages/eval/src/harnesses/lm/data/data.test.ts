@@ -1,7 +1,7 @@
 /** Token arrays and evaluation segments (training windows are core's `randomWindows`). */
 import { initEngine } from '@posenc/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evalSegments } from './eval-segments.js';
+import { evalSegments, segmentContexts } from './eval-segments.js';
 import { allocateTokens, TokenArrayBuilder } from './token-array.js';
 
 beforeAll(async () => {
@@ -39,6 +39,20 @@ describe('evaluation segments', () => {
       expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(129);
     expect(starts[0]).toBeLessThan(stream.length / segments.length);
     expect(starts.at(-1)! + 129).toBeGreaterThan(stream.length - stream.length / segments.length);
+  });
+
+  it('each come with the tokens just before them in the stream, for a cache', () => {
+    const options = { maxTokens: 1000, longestLength: 64 };
+    const segments = evalSegments(stream, options);
+    const contexts = segmentContexts(stream, { ...options, length: 64 });
+    expect(contexts).toHaveLength(segments.length);
+    contexts.forEach((c, i) => {
+      expect(c.byteOffset + c.length).toBe(segments[i]!.byteOffset);
+      expect(c.length).toBe(Math.min(64, segments[i]!.byteOffset));
+    });
+    expect(segmentContexts(stream, { maxTokens: 'all', longestLength: 64, length: 64 })).toEqual([
+      stream.subarray(0, 0),
+    ]);
   });
 
   it("are the whole stream with 'all' or a budget past its size", () => {

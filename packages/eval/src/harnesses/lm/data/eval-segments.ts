@@ -16,27 +16,50 @@ export interface EvalSegmentsOptions {
 
 /** Each segment is `targets + 1` tokens: its first token is context only. */
 export function evalSegments(stream: TokenArray, options: EvalSegmentsOptions): TokenArray[] {
+  return evalSegmentStarts(stream.length, options).map(({ start, end }) =>
+    start === 0 && end === stream.length ? stream : stream.subarray(start, end),
+  );
+}
+
+/**
+ * Up to `length` tokens of the stream just before each segment: a method that carries a cache
+ * between windows (Shortformer) starts each segment with these cached, as it would partway
+ * through the stream; the first segment of a stream gets what precedes it (nothing at 0).
+ */
+export function segmentContexts(
+  stream: TokenArray,
+  options: EvalSegmentsOptions & { length: number },
+): TokenArray[] {
+  return evalSegmentStarts(stream.length, options).map(({ start }) =>
+    stream.subarray(Math.max(0, start - options.length), start),
+  );
+}
+
+function evalSegmentStarts(
+  streamLength: number,
+  options: EvalSegmentsOptions,
+): { start: number; end: number }[] {
   const { maxTokens, longestLength } = options;
-  const available = stream.length - 1;
+  const available = streamLength - 1;
   if (available < longestLength)
     throw new Error(
       `the evaluation split has ${available} target tokens, fewer than the longest evaluation length ${longestLength}`,
     );
-  if (maxTokens === 'all' || maxTokens >= available) return [stream];
+  if (maxTokens === 'all' || maxTokens >= available) return [{ start: 0, end: streamLength }];
   const segmentTargets = Math.min(available, 2 * longestLength);
   const span = segmentTargets + 1;
   const count = Math.max(
     1,
-    Math.min(Math.floor(stream.length / span), Math.round(maxTokens / segmentTargets)),
+    Math.min(Math.floor(streamLength / span), Math.round(maxTokens / segmentTargets)),
   );
-  const segments: TokenArray[] = [];
+  const segments: { start: number; end: number }[] = [];
   for (let i = 0; i < count; i++) {
     // Centred at (i + ½)/count of the stream; count·span ≤ length keeps them apart.
     const start = Math.min(
-      stream.length - span,
-      Math.max(0, Math.floor(((i + 0.5) * stream.length) / count - span / 2)),
+      streamLength - span,
+      Math.max(0, Math.floor(((i + 0.5) * streamLength) / count - span / 2)),
     );
-    segments.push(stream.subarray(start, start + span));
+    segments.push({ start, end: start + span });
   }
   return segments;
 }

@@ -60,4 +60,57 @@ describe('evaluation with the cache', () => {
     }
     model.dispose();
   });
+
+  it('starts each segment with the context before it cached: the one-stream evaluation of [context; segment], less the context block', async () => {
+    const model = new DecoderLM(
+      { vocabSize: 11, modelDim: 16, layers: 2, heads: 2, maxPositions: 8, seed: 7 },
+      [createEncoding({ name: 'pia' })],
+    );
+    // Longer contexts than L′ are cut to their last L′ tokens; the first segment has none.
+    const contexts = [0, 9, 7].map((n, k) =>
+      Int32Array.from({ length: n }, (_, i) => (i * 5 + k) % 11),
+    );
+    let expectedNll = 0;
+    segments.forEach((segment, k) => {
+      const context = contexts[k]!.subarray(-length);
+      const stream = Int32Array.from([...context, ...segment]);
+      const r = evaluateNonOverlapping(model, stream, { length, cacheLength: length });
+      // The context is one block (or none) ahead: the segment's targets are the rest.
+      for (let i = context.length; i < r.nll.length; i++) expectedNll += r.nll[i]!;
+    });
+    const spec = { length, stride: length, maxBatchTokens: 1000 };
+    const create = () => new SubsequenceCache({ cacheLength: length });
+    const before = tf.memory().numTensors;
+    const ours = await evaluateWithCache(
+      model,
+      segments,
+      { ...spec, mode: 'nonoverlapping' },
+      create,
+      contexts,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    expect(ours.tokens).toBe(3 * 21);
+    // float32 sums in other orders: equal to a relative 1e-5
+    expect(Math.abs(ours.nll - expectedNll) / expectedNll).toBeLessThan(1e-5);
+    const withoutContext = await evaluateWithCache(
+      model,
+      segments,
+      { ...spec, mode: 'nonoverlapping' },
+      create,
+    );
+    expect(Math.abs(withoutContext.nll - ours.nll)).toBeGreaterThan(1e-3);
+    // Sliding windows with a stride of L are the blocks again, context included.
+    const sliding = await evaluateWithCache(
+      model,
+      segments,
+      { ...spec, mode: 'sliding' },
+      create,
+      contexts,
+    );
+    expect(Math.abs(sliding.nll - ours.nll) / ours.nll).toBeLessThan(1e-5);
+    await expect(
+      evaluateWithCache(model, segments, { ...spec, mode: 'sliding' }, create, contexts.slice(1)),
+    ).rejects.toThrow(/2 contexts for 3 segments/);
+    model.dispose();
+  });
 });

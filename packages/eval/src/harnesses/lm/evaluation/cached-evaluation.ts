@@ -10,7 +10,10 @@
  *   its last S, so a scored prediction has at least L′ + L − S tokens of context.
  *
  * Segments of equal length are independent streams with the same windows and run side by side
- * as batch rows; the cache starts empty in each.
+ * as batch rows. The cache of a segment's first window holds the last L′ tokens of its `context`
+ * (the stream just before the segment), so that window is scored as it would be partway through
+ * the stream, as the paper evaluates; without a context (the stream's start) the cache starts
+ * empty. Unscored: the context only fills the cache.
  */
 import { tf, tokenNll, type DecoderLM } from '@posenc/core';
 import type { SubsequenceCache } from '@posenc/shortformer';
@@ -26,21 +29,36 @@ export async function evaluateWithCache(
   segments: readonly TokenArray[],
   spec: PerplexitySpec,
   createCache: () => BlockCache,
+  contexts?: readonly TokenArray[],
 ): Promise<PerplexityResult> {
   const started = performance.now();
   const { length } = spec;
-  const byLength = new Map<number, TokenArray[]>();
-  for (const s of segments) byLength.set(s.length, [...(byLength.get(s.length) ?? []), s]);
+  if (contexts && contexts.length !== segments.length)
+    throw new Error(
+      `evaluateWithCache: ${contexts.length} contexts for ${segments.length} segments; give one per segment`,
+    );
+  // Rows run side by side: the same span and the same context length.
+  const groups = new Map<string, { span: number; rows: TokenArray[]; contexts: TokenArray[] }>();
+  segments.forEach((segment, i) => {
+    const context = (contexts?.[i] ?? segment.subarray(0, 0)).subarray(-length);
+    const key = `${segment.length}:${context.length}`;
+    const group = groups.get(key) ?? { span: segment.length, rows: [], contexts: [] };
+    group.rows.push(segment);
+    group.contexts.push(context);
+    groups.set(key, group);
+  });
   let nll = 0;
   let tokens = 0;
-  for (const [span, group] of byLength) {
-    const windows = windowsFor(spec.mode, span - 1, length, spec.stride);
+  for (const group of groups.values()) {
+    const windows = windowsFor(spec.mode, group.span - 1, length, spec.stride);
     // The cache doubles the keys: rows × (L′ + L) tokens per call stay within the memory bound.
     const rowsPerCall = Math.max(1, Math.floor(spec.maxBatchTokens / (2 * length)));
-    for (let first = 0; first < group.length; first += rowsPerCall) {
-      const rows = group.slice(first, first + rowsPerCall);
+    for (let first = 0; first < group.rows.length; first += rowsPerCall) {
+      const rows = group.rows.slice(first, first + rowsPerCall);
       const cache = createCache();
       try {
+        const context = group.contexts.slice(first, first + rowsPerCall);
+        if (context[0]!.length > 0) fillCache(model, cache, context);
         for (const [k, window] of windows.entries()) {
           const { start, length: size, scoreFrom } = window;
           const inputs = new Int32Array(rows.length * size);
@@ -71,4 +89,17 @@ export async function evaluateWithCache(
     }
   }
   return perplexityResult(spec, nll, tokens, performance.now() - started);
+}
+
+/** Runs the context tokens through the model only for the states the cache keeps of them. */
+function fillCache(model: DecoderLM, cache: BlockCache, contexts: readonly TokenArray[]): void {
+  const size = contexts[0]!.length;
+  const values = new Int32Array(contexts.length * size);
+  contexts.forEach((c, b) => values.set(c, b * size));
+  const x = tf.tensor2d(values, [contexts.length, size], 'int32');
+  try {
+    cache.forward(model, x).dispose();
+  } finally {
+    x.dispose();
+  }
 }

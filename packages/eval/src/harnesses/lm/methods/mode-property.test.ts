@@ -54,7 +54,11 @@ describe('sliding window against nonoverlapping on a trained tiny model', async 
       if (!r.available) return;
       const session = r.factory({ config, data, seed: 0 });
       try {
-        const { steps, lr, weightDecay, schedule, clipNorm } = lmHarness.training(config, data, r.row.name);
+        const { steps, lr, weightDecay, schedule, clipNorm } = lmHarness.training(
+          config,
+          data,
+          r.row.name,
+        );
         await train({
           parameters: session.parameters(),
           steps,

@@ -15,7 +15,16 @@ import type { EvalMode } from '../evaluation/windows.js';
 
 export interface LMSession<B extends TrainBatch = TrainBatch> extends TrainingSession<B> {
   readonly model: DecoderLM;
-  evaluate(segments: readonly TokenArray[], spec: PerplexitySpec): Promise<PerplexityResult>;
+  /**
+   * Perplexity over the segments; `contexts` are the tokens just before each segment in its
+   * stream, which a method with a cache sees as its cache at the segment's start (others ignore
+   * them: their windows start without context).
+   */
+  evaluate(
+    segments: readonly TokenArray[],
+    spec: PerplexitySpec,
+    contexts?: readonly TokenArray[],
+  ): Promise<PerplexityResult>;
   /** How a mode is evaluated when it differs from plain windows (e.g. with a cache). */
   readonly evalModeNotes?: Partial<Record<EvalMode, string>>;
 }

@@ -97,7 +97,8 @@ function stagedSession(
     ],
     ...(procedure.cache && {
       evalModeNotes: {
-        nonoverlapping: 'with the cache of the previous block (L′ = N)',
+        nonoverlapping:
+          'with the cache of the previous block (L′ = N), the first block of a segment with the N tokens before it',
         sliding: 'with the cache of the N tokens before each window',
       },
     }),
@@ -105,13 +106,14 @@ function stagedSession(
     batchAt: (step, micro) => plan.batchAt(step, micro),
     // batchAt made these batches: the plan's own.
     loss: (b, c) => plan.loss(b as Shortformer.ShortformerBatch, c),
-    evaluate: (segments, spec) =>
+    evaluate: (segments, spec, contexts) =>
       procedure.cache
         ? evaluateWithCache(
             model,
             segments,
             spec,
             () => new api.SubsequenceCache({ cacheLength: spec.length, firstPosition }),
+            contexts,
           )
         : evaluatePerplexity(segments, spec, scorer),
     dispose: () => {
