@@ -33,10 +33,12 @@ import {
 } from '@posenc/core';
 import { SeededSpeNoise, type SpeNoiseSource } from '../noise/spe-noise.js';
 import {
-  convCodes1d,
+  convChunkLength,
   convCodes2d,
   convNoise1d,
+  filterConv1dByChunks,
   initialConvFilter,
+  type ConvSide,
   type ConvSpeParameters,
 } from './conv-spe.js';
 import { filterWithCode, filterWithSineChunks, gateEpsilon, type Gate } from './filter.js';
@@ -130,14 +132,33 @@ interface SineCode {
   readonly offsets: tf.Tensor3D;
 }
 
-/** convSPE: the codes `[P, N, H, D, R]` per side. */
+/** 2D convSPE: the codes `[P, N, H, D, R]` per side (a grid of an image is small). */
 interface ConvCode {
   readonly kind: 'conv';
   readonly q: tf.Tensor5D;
   readonly k: tf.Tensor5D;
 }
 
-type Code = SineCode | ConvCode;
+/** Integer 1D positions of one side, as rows `[P, N]` of numbers. */
+interface PositionRows {
+  readonly values: Float32Array;
+  readonly rows: number;
+}
+
+/**
+ * 1D convSPE: the positions and the filters; the code is made chunk by chunk of positions while
+ * filtering (`filterConv1dByChunks`), never for the whole sequence.
+ */
+interface Conv1dPlan {
+  readonly kind: 'conv1d';
+  readonly queries: PositionRows;
+  /** The same object as `queries` when keys sit at the query positions (the noise is shared). */
+  readonly keys: PositionRows;
+  readonly filterQ: tf.Tensor;
+  readonly filterK: tf.Tensor;
+}
+
+type Code = SineCode | ConvCode | Conv1dPlan;
 
 interface CachedCode {
   readonly code: Code;
@@ -251,18 +272,46 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
     const code = this.codeFor(ctx, q.shape[0]);
     const gate = this.gateOf(ctx.layer);
     try {
-      return tf.tidy(() =>
-        code.kind === 'sine'
-          ? {
-              q: filterWithSineChunks(q, code.q, code.weights, code.offsets, gate),
-              k: filterWithSineChunks(k, code.k, code.weights, undefined, gate),
-            }
-          : { q: filterWithCode(q, code.q, gate), k: filterWithCode(k, code.k, gate) },
-      );
+      return tf.tidy(() => {
+        if (code.kind === 'sine')
+          return {
+            q: filterWithSineChunks(q, code.q, code.weights, code.offsets, gate),
+            k: filterWithSineChunks(k, code.k, code.weights, undefined, gate),
+          };
+        if (code.kind === 'conv')
+          return { q: filterWithCode(q, code.q, gate), k: filterWithCode(k, code.k, gate) };
+        const sides = [
+          { x: q, filter: code.filterQ },
+          { x: k, filter: code.filterK },
+        ];
+        const [outQ, outK] =
+          code.keys === code.queries
+            ? this.filterConv1d(sides, code.queries, gate)
+            : [
+                ...this.filterConv1d([sides[0]!], code.queries, gate),
+                ...this.filterConv1d([sides[1]!], code.keys, gate),
+              ];
+        return { q: outQ!, k: outK! };
+      });
     } finally {
       if (gate) gate.epsilon.dispose();
       if (!this.config.shared) disposeCode(code);
     }
+  }
+
+  private filterConv1d(
+    sides: readonly ConvSide[],
+    positions: PositionRows,
+    gate: Gate | undefined,
+  ): tf.Tensor4D[] {
+    const { heads, headDim } = this.spec!;
+    const { realizations, kernelSize } = this.config;
+    const chunk = convChunkLength(positions.rows, heads, headDim, realizations, kernelSize);
+    const noise = (lo: number, hi: number) =>
+      convNoise1d(this.source, realizations, heads * headDim, kernelSize, lo, hi);
+    return filterConv1dByChunks(sides, positions.values, positions.rows, noise, chunk, (x, code) =>
+      filterWithCode(x, code, gate),
+    );
   }
 
   dispose(): void {
@@ -375,40 +424,24 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
       throw new Error(
         `${OWNER}: kind 'conv' needs 1D sequence positions; use kind 'conv2d' on a grid`,
       );
-    const { heads, headDim } = this.spec!;
-    const { realizations, kernelSize } = this.config;
-    const queries = distinctRows(ctx.queryPositions.ids);
+    const rowsOf = (ids: tf.Tensor2D, what: string): PositionRows => {
+      const { values, rows } = distinctRows(ids);
+      if (rows !== ids) rows.dispose();
+      assertIntegers(values, what);
+      return { values, rows: rows.shape[0] };
+    };
+    const queries = rowsOf(ctx.queryPositions.ids, 'the query positions');
     const keys =
-      ctx.keyPositions === ctx.queryPositions ? queries : distinctRows(ctx.keyPositions.ids);
-    assertIntegers(queries.values, 'the query positions');
-    assertIntegers(keys.values, 'the key positions');
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const v of [queries.values, keys.values])
-      for (let i = 0; i < v.length; i++) {
-        lo = Math.min(lo, v[i]!);
-        hi = Math.max(hi, v[i]!);
-      }
-    const noise = convNoise1d(this.source, realizations, heads * headDim, kernelSize, lo, hi);
-    try {
-      return tf.tidy(() => {
-        const codes = convCodes1d(params, noise, heads, headDim); // [span, H, D, R]
-        const at = (rows: { rows: tf.Tensor2D; values: Float32Array }, window: tf.Tensor) => {
-          const [p, n] = rows.rows.shape;
-          const index = tf.tensor1d(
-            Int32Array.from(rows.values, (v) => v - lo),
-            'int32',
-          );
-          return tf
-            .gather(window, index)
-            .reshape([p, n, heads, headDim, realizations]) as tf.Tensor5D;
-        };
-        const code: ConvCode = { kind: 'conv', q: at(queries, codes.q), k: at(keys, codes.k) };
-        return code as unknown as tf.TensorContainerObject;
-      }) as unknown as Code;
-    } finally {
-      noise.dispose();
-    }
+      ctx.keyPositions === ctx.queryPositions
+        ? queries
+        : rowsOf(ctx.keyPositions.ids, 'the key positions');
+    return {
+      kind: 'conv1d',
+      queries,
+      keys,
+      filterQ: tf.clone(params.filterQ),
+      filterK: tf.clone(params.filterK),
+    };
   }
 
   /** Grid positions: the code at each (row, col); skip tokens (a class token) get a zero code. */
@@ -480,6 +513,7 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
 
 function tensorsOf(code: Code): tf.Tensor[] {
   if (code.kind === 'conv') return [code.q, code.k];
+  if (code.kind === 'conv1d') return [code.filterQ, code.filterK];
   const sides = code.k === code.q ? [code.q] : [code.q, code.k];
   return [...sides.flatMap(sineChunkTensors), code.weights, code.offsets];
 }
