@@ -9,6 +9,9 @@
 import { tf } from '@posenc/core';
 import type { SineChunks } from './sine-spe.js';
 
+/** Weight elements `[H, P, chunks, 2K·D, R]` one group of chunks makes at once (2¹⁹ floats: 2 MiB). */
+const SINE_WEIGHT_ELEMENTS = 2 ** 19;
+
 /** The gate of one layer: `g = sigmoid(gate)` `[H, D]` and its ε `[H, D, R]` (already scaled). */
 export interface Gate {
   readonly gate: tf.Tensor2D;
@@ -88,45 +91,80 @@ export function filterWithSineChunks(
         `SPE filter: positions [${p}, ${chunks.length}] do not fit x [${x.shape}] (rows 1 or ${b}, length ${n})`,
       );
     const { x: input, term } = gate ? gated(x, gate) : { x, term: undefined };
-    const rows = input.transpose([1, 0, 2, 3]); // [H, B, N, D]
     const [cosW, sinW] = tf.split(weights.reshape([h, 1, 1, columns, d, r]), 2, 3);
     const theta = offsets?.transpose([0, 2, 1]).reshape([h, 1, 1, sines, d]); // [H, 1, 1, K, D]
     const count = chunks.phases.shape[2];
     const sizes = Array.from({ length: count }, (_, c) =>
       Math.min(chunks.chunk, n - c * chunks.chunk),
     );
-    // The weights of every chunk at once, [H, P, chunks, 2K·D, R] (a few ops instead of a few per
-    // chunk): (cos, sin)(φ + δ) is (cos δ, sin δ) rotated by φ, so the rotation moves into W.
-    let phase: tf.Tensor = chunks.phases;
-    if (theta) phase = tf.add(phase, theta);
-    const cos = tf.cos(phase).reshape([h, p, count, sines, d, 1]);
-    const sin = tf.sin(phase).reshape([h, p, count, sines, d, 1]);
-    const rotated = tf
-      .concat(
-        [
-          tf.add(tf.mul(cos, cosW!), tf.mul(sin, sinW!)),
-          tf.sub(tf.mul(cos, sinW!), tf.mul(sin, cosW!)),
-        ],
-        3,
-      )
-      .reshape([h, p, count, columns * d, r]);
-    // Split once: a slice per chunk would read the whole input on some engines.
-    const rowChunks = count === 1 ? [rows] : tf.split(rows, sizes, 2);
-    const weightChunks = count === 1 ? [rotated] : tf.split(rotated, count, 2);
-    const pieces: tf.Tensor[] = [];
-    for (let c = 0; c < count; c++)
-      pieces.push(
-        tf.tidy(() => {
-          const size = sizes[c]!;
-          let omega = chunks.omega.length === 1 ? chunks.omega[0]! : chunks.omega[c]!;
-          if (omega.shape[2] !== size) omega = omega.slice([0, 0, 0, 0, 0], [-1, -1, size, -1, -1]);
-          const features = tf
-            .mul(rowChunks[c]!.reshape([h, b, size, 1, d]), omega)
-            .reshape([h, p, (b / p) * size, columns * d]);
-          const w = weightChunks[c]!.reshape([h, p, columns * d, r]);
-          return tf.matMul(features, w).reshape([h, b, size, r]);
-        }),
-      );
+    // Chunks go in groups: the weights of a group's chunks are made at once (a few ops instead of
+    // a few per chunk), and only one group's weights and intermediates live at a time.
+    const group = Math.max(1, Math.floor(SINE_WEIGHT_ELEMENTS / (h * p * columns * d * r)));
+    const groups: number[][] = [];
+    for (let c = 0; c < count; c += group)
+      groups.push(Array.from({ length: Math.min(group, count - c) }, (_, i) => c + i));
+    // Split once: a slice per group would read the whole input on some engines.
+    const groupRows = tf.tidy(() => {
+      const rows = input.transpose([1, 0, 2, 3]); // [H, B, N, D]
+      return groups.length === 1
+        ? [rows]
+        : tf.split(
+            rows,
+            groups.map((g) => g.reduce((sum, c) => sum + sizes[c]!, 0)),
+            2,
+          );
+    });
+    const groupPhases =
+      groups.length === 1
+        ? [chunks.phases]
+        : tf.split(
+            chunks.phases,
+            groups.map((g) => g.length),
+            2,
+          );
+    const pieces = groups.map((members, gi) =>
+      tf.tidy(() => {
+        // (cos, sin)(φ + δ) is (cos δ, sin δ) rotated by φ, so the rotation moves into W.
+        let phase: tf.Tensor = groupPhases[gi]!;
+        if (theta) phase = tf.add(phase, theta);
+        const shape = [h, p, members.length, sines, d, 1];
+        const cos = tf.cos(phase).reshape(shape);
+        const sin = tf.sin(phase).reshape(shape);
+        const rotated = tf
+          .concat(
+            [
+              tf.add(tf.mul(cos, cosW!), tf.mul(sin, sinW!)),
+              tf.sub(tf.mul(cos, sinW!), tf.mul(sin, cosW!)),
+            ],
+            3,
+          )
+          .reshape([h, p, members.length, columns * d, r]);
+        const weightChunks =
+          members.length === 1 ? [rotated] : tf.split(rotated, members.length, 2);
+        const rowChunks =
+          members.length === 1
+            ? [groupRows[gi]!]
+            : tf.split(
+                groupRows[gi]!,
+                members.map((c) => sizes[c]!),
+                2,
+              );
+        const outs = members.map((c, i) =>
+          tf.tidy(() => {
+            const size = sizes[c]!;
+            let omega = chunks.omega.length === 1 ? chunks.omega[0]! : chunks.omega[c]!;
+            if (omega.shape[2] !== size)
+              omega = omega.slice([0, 0, 0, 0, 0], [-1, -1, size, -1, -1]);
+            const features = tf
+              .mul(rowChunks[i]!.reshape([h, b, size, 1, d]), omega)
+              .reshape([h, p, (b / p) * size, columns * d]);
+            const w = weightChunks[i]!.reshape([h, p, columns * d, r]);
+            return tf.matMul(features, w).reshape([h, b, size, r]);
+          }),
+        );
+        return outs.length === 1 ? outs[0]! : tf.concat(outs, 2);
+      }),
+    );
     const joined = pieces.length === 1 ? pieces[0]! : tf.concat(pieces, 2);
     const out = joined.transpose([1, 0, 2, 3]);
     return (term ? tf.add(out, term) : out) as tf.Tensor4D;
