@@ -7,13 +7,61 @@
  * the grid, FFT, multiply, inverse FFT, gather — runs here on float64, with its gradient.
  */
 import { tf } from '@posenc/core';
-import {
-  fft,
-  fftPlan,
-  fftToBitReversed,
-  inverseFromBitReversed,
-  nextPowerOfTwo,
-} from '../fft/fft.js';
+import { fftPlan, fftToBitReversed, inverseFromBitReversed, nextPowerOfTwo } from '../fft/fft.js';
+
+/**
+ * One row and head's Toeplitz weighting: the FFT size, the spectrum of
+ * `a` (once per call, shared by the numerator and the normaliser), and the work buffers (once per
+ * call, not per channel). `apply` runs two real channels through one complex FFT, packed as
+ * re + i·im, in bit-reversed frequency order (no permutation pass).
+ */
+class ToeplitzWeighting {
+  private readonly size: number;
+  private readonly ar: Float64Array;
+  private readonly ai: Float64Array;
+  private readonly negated: Uint32Array;
+  readonly re: Float64Array;
+  readonly im: Float64Array;
+
+  constructor(a: Float64Array, gridIn: number, gridOut: number) {
+    this.size = nextPowerOfTwo(gridIn + gridOut - 1);
+    this.negated = fftPlan(this.size).negated;
+    this.ar = new Float64Array(this.size);
+    this.ai = new Float64Array(this.size);
+    this.ar.set(a);
+    fftToBitReversed(this.ar, this.ai);
+    this.re = new Float64Array(this.size);
+    this.im = new Float64Array(this.size);
+  }
+
+  /** Clears the buffers for the next pair of channels. */
+  clear(): void {
+    this.re.fill(0);
+    this.im.fill(0);
+  }
+
+  /**
+   * (re, im) ← the correlation of each packed real channel with a: IFFT(A·conj X) per channel;
+   * for the packed Z = X₁ + iX₂, conj(X₁) + i·conj(X₂) is Z at −f, so one product and one
+   * inverse serve both channels.
+   */
+  apply(): void {
+    const { re, im, ar, ai, negated, size } = this;
+    fftToBitReversed(re, im);
+    for (let f = 0; f < size; f++) {
+      const g = negated[f]!;
+      if (g < f) continue;
+      const [zr, zi, wr, wi] = [re[f]!, im[f]!, re[g]!, im[g]!];
+      re[f] = ar[f]! * wr - ai[f]! * wi;
+      im[f] = ar[f]! * wi + ai[f]! * wr;
+      if (g !== f) {
+        re[g] = ar[g]! * zr - ai[g]! * zi;
+        im[g] = ar[g]! * zi + ai[g]! * zr;
+      }
+    }
+    inverseFromBitReversed(re, im);
+  }
+}
 
 /**
  * On one batch row, with inputs at grid slots `inIndex` (of a grid of `gridIn`) and outputs at
@@ -32,36 +80,17 @@ export function toeplitzChannels(
   dstOffset: number,
   channels: number,
 ): void {
-  const size = nextPowerOfTwo(gridIn + gridOut - 1);
-  const ar = new Float64Array(size);
-  const ai = new Float64Array(size);
-  ar.set(a);
-  fft(ar, ai);
-  const re = new Float64Array(size);
-  const im = new Float64Array(size);
+  const weighting = new ToeplitzWeighting(a, gridIn, gridOut);
+  const { re, im } = weighting;
   for (let c0 = 0; c0 < channels; c0 += 2) {
     const pair = c0 + 1 < channels;
-    re.fill(0);
-    im.fill(0);
+    weighting.clear();
     for (let j = 0; j < inIndex.length; j++) {
       const at = srcOffset + j * channels + c0;
       re[inIndex[j]!]! += src[at]!;
       if (pair) im[inIndex[j]!]! += src[at + 1]!;
     }
-    fft(re, im);
-    // Correlation of each real channel with a is IFFT(A·conj(X)); for the packed Z = X₁ + iX₂,
-    // conj(X₁) + i·conj(X₂) is Z at −f, so one product and one inverse serve both channels.
-    for (let f = 0; f <= size / 2; f++) {
-      const g = (size - f) % size;
-      const [zr, zi, wr, wi] = [re[f]!, im[f]!, re[g]!, im[g]!];
-      re[f] = ar[f]! * wr - ai[f]! * wi;
-      im[f] = ar[f]! * wi + ai[f]! * wr;
-      if (g !== f) {
-        re[g] = ar[g]! * zr - ai[g]! * zi;
-        im[g] = ar[g]! * zi + ai[g]! * zr;
-      }
-    }
-    fft(re, im, true);
+    weighting.apply();
     for (let i = 0; i < outIndex.length; i++) {
       const slot = gridOut - 1 - outIndex[i]!;
       const at = dstOffset + i * channels + c0;
@@ -87,6 +116,7 @@ export function toeplitzCoefficientGradient(
   channels: number,
 ): Float64Array {
   const size = nextPowerOfTwo(gridIn + gridOut - 1);
+  const { negated } = fftPlan(size);
   const sumRe = new Float64Array(size);
   const sumIm = new Float64Array(size);
   const xr = new Float64Array(size);
@@ -109,11 +139,12 @@ export function toeplitzCoefficientGradient(
       dr[outIndex[i]!]! += dOut[at]!;
       if (pair) di[outIndex[i]!]! += dOut[at + 1]!;
     }
-    fft(xr, xi);
-    fft(dr, di);
-    // Σ_c conj(D_c)·X_c with each real channel's spectrum unpacked from the pair's.
+    fftToBitReversed(xr, xi);
+    fftToBitReversed(dr, di);
+    // Σ_c conj(D_c)·X_c with each real channel's spectrum unpacked from the pair's (slot g
+    // holds −f: the order of the slots does not matter to a pointwise sum).
     for (let f = 0; f < size; f++) {
-      const g = (size - f) % size;
+      const g = negated[f]!;
       const x1r = (xr[f]! + xr[g]!) / 2;
       const x1i = (xi[f]! - xi[g]!) / 2;
       const x2r = (xi[f]! + xi[g]!) / 2;
@@ -126,7 +157,7 @@ export function toeplitzCoefficientGradient(
       sumIm[f]! += d1r * x1i - d1i * x1r + d2r * x2i - d2i * x2r;
     }
   }
-  fft(sumRe, sumIm, true);
+  inverseFromBitReversed(sumRe, sumIm);
   const length = gridIn + gridOut - 1;
   const da = new Float64Array(length);
   for (let t = 0; t < length; t++) da[t] = sumRe[(t - gridOut + 1 + size) % size]!;
@@ -274,59 +305,6 @@ export function toeplitzProduct(
     };
   });
   return product(coefficients, x) as tf.Tensor4D;
-}
-
-/**
- * One row and head's Toeplitz weighting for the fused forward pass: the FFT size, the spectrum of
- * `a` (once per call, shared by the numerator and the normaliser), and the work buffers (once per
- * call, not per channel). `apply` runs two real channels through one complex FFT, packed as
- * re + i·im, in bit-reversed frequency order (no permutation pass).
- */
-class ToeplitzWeighting {
-  private readonly size: number;
-  private readonly ar: Float64Array;
-  private readonly ai: Float64Array;
-  private readonly negated: Uint32Array;
-  readonly re: Float64Array;
-  readonly im: Float64Array;
-
-  constructor(a: Float64Array, gridIn: number, gridOut: number) {
-    this.size = nextPowerOfTwo(gridIn + gridOut - 1);
-    this.negated = fftPlan(this.size).negated;
-    this.ar = new Float64Array(this.size);
-    this.ai = new Float64Array(this.size);
-    this.ar.set(a);
-    fftToBitReversed(this.ar, this.ai);
-    this.re = new Float64Array(this.size);
-    this.im = new Float64Array(this.size);
-  }
-
-  /** Clears the buffers for the next pair of channels. */
-  clear(): void {
-    this.re.fill(0);
-    this.im.fill(0);
-  }
-
-  /**
-   * (re, im) ← the correlation of each packed real channel with a: IFFT(A·conj X) per channel,
-   * where conj X₁ + i·conj X₂ is the packed spectrum at −f (see `toeplitzChannels`).
-   */
-  apply(): void {
-    const { re, im, ar, ai, negated, size } = this;
-    fftToBitReversed(re, im);
-    for (let f = 0; f < size; f++) {
-      const g = negated[f]!;
-      if (g < f) continue;
-      const [zr, zi, wr, wi] = [re[f]!, im[f]!, re[g]!, im[g]!];
-      re[f] = ar[f]! * wr - ai[f]! * wi;
-      im[f] = ar[f]! * wi + ai[f]! * wr;
-      if (g !== f) {
-        re[g] = ar[g]! * zr - ai[g]! * zi;
-        im[g] = ar[g]! * zi + ai[g]! * zr;
-      }
-    }
-    inverseFromBitReversed(re, im);
-  }
 }
 
 /** Kernelized attention's features and values, `[B, H, N, ·]`. */
