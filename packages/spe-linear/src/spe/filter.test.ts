@@ -60,6 +60,13 @@ describe('SPE filter', () => {
         [0, 2, 3, 4, 8, 9, 10],
       ],
     ],
+    [
+      'rows alike in the first chunk only (an Ω per chunk and row)',
+      [
+        [0, 1, 2, 3, 4, 5, 6],
+        [0, 1, 2, 4, 5, 7, 9],
+      ],
+    ],
   ];
   for (const [what, rows] of layouts)
     for (const query of [false, true])

@@ -117,18 +117,17 @@ export function sineChunks(
       return values[at]! - starts[p * count + c]!;
     });
   };
+  const same = (a: Float32Array, b: Float32Array) => a.every((v, i) => v === b[i]);
   const reference = offsetsOf(0, 0);
+  // rowsAlike: in every chunk, every row has row 0's offsets; chunksAlike: and those of chunk 0.
   let rowsAlike = true;
   let chunksAlike = true;
-  for (let p = 0; p < rows; p++)
-    for (let c = 0; c < count; c++) {
-      const o = offsetsOf(p, c);
-      const same = o.every((v, i) => v === reference[i]);
-      if (!same) {
-        if (c === 0) rowsAlike = false;
-        chunksAlike = false;
-      }
-    }
+  for (let c = 0; c < count; c++) {
+    const first = offsetsOf(0, c);
+    if (!same(first, reference)) chunksAlike = false;
+    for (let p = 1; p < rows; p++) if (!same(offsetsOf(p, c), first)) rowsAlike = false;
+  }
+  chunksAlike &&= rowsAlike;
   return tf.tidy(() => {
     const [heads, dim, sines] = params.freqs.shape;
     const angular = angularFrequencies(params).reshape([heads, 1, 1, sines, dim]);
