@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '@posenc/core';
-import { directDft, fft, nextPowerOfTwo } from './fft.js';
+import {
+  directDft,
+  fft,
+  fftPlan,
+  fftToBitReversed,
+  inverseFromBitReversed,
+  nextPowerOfTwo,
+} from './fft.js';
 
 function randomSignal(n: number, seed: number) {
   const random = mulberry32(seed);
@@ -27,6 +34,34 @@ describe('fft (our kernel) against the direct DFT', () => {
       }
     });
   }
+
+  for (const n of [1, 2, 8, 64, 512])
+    it(`size ${n}: the bit-reversed forward holds the DFT at reversed slots; its inverse returns x`, () => {
+      const x = randomSignal(n, n + 1);
+      const expected = directDft(x.re, x.im);
+      const { reversed, negated } = fftPlan(n);
+      const re = Float64Array.from(x.re);
+      const im = Float64Array.from(x.im);
+      fftToBitReversed(re, im);
+      const natural = (a: Float64Array) => {
+        const out = new Float64Array(n);
+        reversed.forEach((f, slot) => (out[f] = a[slot]!));
+        return out;
+      };
+      expect(largest(natural(re), expected.re)).toBeLessThan(1e-10 * Math.max(1, n));
+      expect(largest(natural(im), expected.im)).toBeLessThan(1e-10 * Math.max(1, n));
+      // The slot of −f: X(−f) of a real signal is conj X(f).
+      const real = Float64Array.from(x.re);
+      const zero = new Float64Array(n);
+      fftToBitReversed(real, zero);
+      negated.forEach((g, slot) => {
+        expect(Math.abs(real[g]! - real[slot]!)).toBeLessThan(1e-9 * Math.max(1, n));
+        expect(Math.abs(zero[g]! + zero[slot]!)).toBeLessThan(1e-9 * Math.max(1, n));
+      });
+      inverseFromBitReversed(re, im);
+      expect(largest(re, x.re)).toBeLessThan(1e-12 * Math.max(1, n));
+      expect(largest(im, x.im)).toBeLessThan(1e-12 * Math.max(1, n));
+    });
 
   it('inverse(forward(x)) = x at 2¹⁴ points', () => {
     const x = randomSignal(16384, 3);

@@ -27,7 +27,12 @@ import {
   type Schema,
   type SequencePositions,
 } from '@posenc/core';
-import { offsetRange, toeplitzProduct, type ToeplitzLayout } from './toeplitz.js';
+import {
+  offsetRange,
+  toeplitzAttentionSums,
+  toeplitzProduct,
+  type ToeplitzLayout,
+} from './toeplitz.js';
 
 export const fftRpeSchema = {
   buckets: {
@@ -147,6 +152,13 @@ export class FftRpeEncoding implements PositionEncoding {
     const layout: ToeplitzLayout = { ...layout0, offsetMin: range.min };
     return tf.tidy(() => {
       const c = this.coefficients(ctx.layer, range.min, range.max, ctx.causal);
+      // Without a gradient to record (evaluation), the fused forward never stores the channels.
+      if (!tf.engine().isTapeOn())
+        return toeplitzAttentionSums(
+          c,
+          { ...features, v },
+          layout,
+        ) as unknown as tf.TensorContainerObject;
       // Channels: φ(k)⊗v (m·dv) for the numerator and φ(k) (m) for the normaliser, in one product.
       const outer = tf.mul(
         features.numeratorK.reshape([b, h, nk, m, 1]),

@@ -1,7 +1,8 @@
 /**
  * FFT-RPE in core's linear attention equals the explicit Toeplitz-weighted O(N²) computation:
  * out_i = Σ_j c(p_j − p_i) φ(q_i)·φ(k_j) v_j / (Σ_j c(p_j − p_i) φ(q_i)·φ(k_j) + ε), with
- * c(τ) = exp(b[bucket(τ)]) and, when causal, only keys up to the query's own.
+ * c(τ) = exp(b[bucket(τ)]) and, when causal, only keys up to the query's own; both the fused
+ * forward of evaluation and the stored-channel product a gradient tape records.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -117,9 +118,21 @@ describe('FFT-RPE equals the explicit Toeplitz-weighted attention', () => {
           causal: c.causal,
           kind: 'linear',
         });
-        const out = linearAttention(q, k, v, { encodings: [encoding], ctx, eps: EPS });
-        expectClose(out, explicit(encoding, q, k, v, queryIds, keyIds, c.causal), { atol: 1e-5 });
-        tf.dispose([q, k, v, out]);
+        const attend = (x: tf.Tensor4D) =>
+          linearAttention(x, k, v, { encodings: [encoding], ctx, eps: EPS });
+        const expected = explicit(encoding, q, k, v, queryIds, keyIds, c.causal);
+        // Evaluation runs the fused forward; under a gradient tape, the stored-channel product.
+        const out = attend(q);
+        expectClose(out, expected, { atol: 1e-5 }, 'fused forward');
+        let taped: tf.Tensor | undefined;
+        const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => {
+          const y = attend(x as tf.Tensor4D);
+          taped = tf.keep(y.clone());
+          return y.sum();
+        })(q);
+        tf.dispose([value, grad]);
+        expectClose(taped!, expected, { atol: 1e-5 }, 'under a gradient tape');
+        tf.dispose([q, k, v, out, taped!]);
         disposeAttentionContext(ctx);
         encoding.dispose();
       });

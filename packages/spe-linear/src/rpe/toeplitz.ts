@@ -7,7 +7,61 @@
  * the grid, FFT, multiply, inverse FFT, gather — runs here on float64, with its gradient.
  */
 import { tf } from '@posenc/core';
-import { fft, nextPowerOfTwo } from '../fft/fft.js';
+import { fftPlan, fftToBitReversed, inverseFromBitReversed, nextPowerOfTwo } from '../fft/fft.js';
+
+/**
+ * One row and head's Toeplitz weighting: the FFT size, the spectrum of
+ * `a` (once per call, shared by the numerator and the normaliser), and the work buffers (once per
+ * call, not per channel). `apply` runs two real channels through one complex FFT, packed as
+ * re + i·im, in bit-reversed frequency order (no permutation pass).
+ */
+class ToeplitzWeighting {
+  private readonly size: number;
+  private readonly ar: Float64Array;
+  private readonly ai: Float64Array;
+  private readonly negated: Uint32Array;
+  readonly re: Float64Array;
+  readonly im: Float64Array;
+
+  constructor(a: Float64Array, gridIn: number, gridOut: number) {
+    this.size = nextPowerOfTwo(gridIn + gridOut - 1);
+    this.negated = fftPlan(this.size).negated;
+    this.ar = new Float64Array(this.size);
+    this.ai = new Float64Array(this.size);
+    this.ar.set(a);
+    fftToBitReversed(this.ar, this.ai);
+    this.re = new Float64Array(this.size);
+    this.im = new Float64Array(this.size);
+  }
+
+  /** Clears the buffers for the next pair of channels. */
+  clear(): void {
+    this.re.fill(0);
+    this.im.fill(0);
+  }
+
+  /**
+   * (re, im) ← the correlation of each packed real channel with a: IFFT(A·conj X) per channel;
+   * for the packed Z = X₁ + iX₂, conj(X₁) + i·conj(X₂) is Z at −f, so one product and one
+   * inverse serve both channels.
+   */
+  apply(): void {
+    const { re, im, ar, ai, negated, size } = this;
+    fftToBitReversed(re, im);
+    for (let f = 0; f < size; f++) {
+      const g = negated[f]!;
+      if (g < f) continue;
+      const [zr, zi, wr, wi] = [re[f]!, im[f]!, re[g]!, im[g]!];
+      re[f] = ar[f]! * wr - ai[f]! * wi;
+      im[f] = ar[f]! * wi + ai[f]! * wr;
+      if (g !== f) {
+        re[g] = ar[g]! * zr - ai[g]! * zi;
+        im[g] = ar[g]! * zi + ai[g]! * zr;
+      }
+    }
+    inverseFromBitReversed(re, im);
+  }
+}
 
 /**
  * On one batch row, with inputs at grid slots `inIndex` (of a grid of `gridIn`) and outputs at
@@ -26,36 +80,17 @@ export function toeplitzChannels(
   dstOffset: number,
   channels: number,
 ): void {
-  const size = nextPowerOfTwo(gridIn + gridOut - 1);
-  const ar = new Float64Array(size);
-  const ai = new Float64Array(size);
-  ar.set(a);
-  fft(ar, ai);
-  const re = new Float64Array(size);
-  const im = new Float64Array(size);
+  const weighting = new ToeplitzWeighting(a, gridIn, gridOut);
+  const { re, im } = weighting;
   for (let c0 = 0; c0 < channels; c0 += 2) {
     const pair = c0 + 1 < channels;
-    re.fill(0);
-    im.fill(0);
+    weighting.clear();
     for (let j = 0; j < inIndex.length; j++) {
       const at = srcOffset + j * channels + c0;
       re[inIndex[j]!]! += src[at]!;
       if (pair) im[inIndex[j]!]! += src[at + 1]!;
     }
-    fft(re, im);
-    // Correlation of each real channel with a is IFFT(A·conj(X)); for the packed Z = X₁ + iX₂,
-    // conj(X₁) + i·conj(X₂) is Z at −f, so one product and one inverse serve both channels.
-    for (let f = 0; f <= size / 2; f++) {
-      const g = (size - f) % size;
-      const [zr, zi, wr, wi] = [re[f]!, im[f]!, re[g]!, im[g]!];
-      re[f] = ar[f]! * wr - ai[f]! * wi;
-      im[f] = ar[f]! * wi + ai[f]! * wr;
-      if (g !== f) {
-        re[g] = ar[g]! * zr - ai[g]! * zi;
-        im[g] = ar[g]! * zi + ai[g]! * zr;
-      }
-    }
-    fft(re, im, true);
+    weighting.apply();
     for (let i = 0; i < outIndex.length; i++) {
       const slot = gridOut - 1 - outIndex[i]!;
       const at = dstOffset + i * channels + c0;
@@ -81,6 +116,7 @@ export function toeplitzCoefficientGradient(
   channels: number,
 ): Float64Array {
   const size = nextPowerOfTwo(gridIn + gridOut - 1);
+  const { negated } = fftPlan(size);
   const sumRe = new Float64Array(size);
   const sumIm = new Float64Array(size);
   const xr = new Float64Array(size);
@@ -103,11 +139,12 @@ export function toeplitzCoefficientGradient(
       dr[outIndex[i]!]! += dOut[at]!;
       if (pair) di[outIndex[i]!]! += dOut[at + 1]!;
     }
-    fft(xr, xi);
-    fft(dr, di);
-    // Σ_c conj(D_c)·X_c with each real channel's spectrum unpacked from the pair's.
+    fftToBitReversed(xr, xi);
+    fftToBitReversed(dr, di);
+    // Σ_c conj(D_c)·X_c with each real channel's spectrum unpacked from the pair's (slot g
+    // holds −f: the order of the slots does not matter to a pointwise sum).
     for (let f = 0; f < size; f++) {
-      const g = (size - f) % size;
+      const g = negated[f]!;
       const x1r = (xr[f]! + xr[g]!) / 2;
       const x1i = (xi[f]! - xi[g]!) / 2;
       const x2r = (xi[f]! + xi[g]!) / 2;
@@ -120,7 +157,7 @@ export function toeplitzCoefficientGradient(
       sumIm[f]! += d1r * x1i - d1i * x1r + d2r * x2i - d2i * x2r;
     }
   }
-  fft(sumRe, sumIm, true);
+  inverseFromBitReversed(sumRe, sumIm);
   const length = gridIn + gridOut - 1;
   const da = new Float64Array(length);
   for (let t = 0; t < length; t++) da[t] = sumRe[(t - gridOut + 1 + size) % size]!;
@@ -268,4 +305,105 @@ export function toeplitzProduct(
     };
   });
   return product(coefficients, x) as tf.Tensor4D;
+}
+
+/** Kernelized attention's features and values, `[B, H, N, ·]`. */
+export interface ToeplitzAttentionInputs {
+  readonly numeratorQ: tf.Tensor4D;
+  readonly numeratorK: tf.Tensor4D;
+  readonly denominatorQ: tf.Tensor4D;
+  readonly denominatorK: tf.Tensor4D;
+  readonly v: tf.Tensor4D;
+}
+
+/**
+ * Forward only, fused: numerator_i = Σ_a φ(q_i)_a Σ_j c_{p_j − p_i} φ(k_j)_a v_j `[B, H, Nq, Dv]`
+ * and normaliser_i = Σ_a φ(q_i)_a Σ_j c_{p_j − p_i} φ(k_j)_a `[B, H, Nq, 1]`. The m·Dv + m channels
+ * of [φ(k)⊗v, φ(k)] are formed two at a time inside the FFT buffers and read out against φ(q)
+ * at once, so neither the channels nor their weighted sums ([N, m·Dv] each) are ever stored: the
+ * memory is O(N·(m + Dv)) instead of O(N·m·Dv). No gradient: the differentiable form is
+ * `toeplitzProduct` over the stored channels.
+ */
+export function toeplitzAttentionSums(
+  coefficients: tf.Tensor2D,
+  inputs: ToeplitzAttentionInputs,
+  layout: ToeplitzLayout,
+): { numerator: tf.Tensor4D; denominator: tf.Tensor4D } {
+  const [b, h, nq, m] = inputs.numeratorQ.shape;
+  const [, , nk] = inputs.numeratorK.shape;
+  const md = inputs.denominatorQ.shape[3];
+  const dv = inputs.v.shape[3];
+  const width = coefficients.shape[1];
+  const rows = Array.from({ length: b }, (_, r) => rowGrids(layout, r));
+  // Channel-major copies, so that each channel is read contiguously.
+  const read = (t: tf.Tensor4D) =>
+    tf.tidy(() => t.transpose([0, 1, 3, 2])).dataSync() as Float32Array;
+  const [qn, kn, qd, kd, vt] = [
+    read(inputs.numeratorQ),
+    read(inputs.numeratorK),
+    read(inputs.denominatorQ),
+    read(inputs.denominatorK),
+    read(inputs.v),
+  ];
+  const c = coefficients.dataSync() as Float32Array;
+  const numerator = new Float32Array(b * h * dv * nq);
+  const denominator = new Float32Array(b * h * nq);
+  rows.forEach((row, r) => {
+    for (let head = 0; head < h; head++) {
+      const a = Float64Array.from(
+        c.subarray(head * width + row.first, head * width + row.first + row.length),
+      );
+      const weighting = new ToeplitzWeighting(a, row.gridIn, row.gridOut);
+      const { re, im } = weighting;
+      const slots = Int32Array.from(row.outIndex, (o) => row.gridOut - 1 - o);
+      const slab = r * h + head;
+      const num = numerator.subarray(slab * dv * nq, (slab + 1) * dv * nq);
+      const den = denominator.subarray(slab * nq, (slab + 1) * nq);
+      for (let f = 0; f < m; f++) {
+        const kf = kn.subarray((slab * m + f) * nk, (slab * m + f + 1) * nk);
+        const qf = qn.subarray((slab * m + f) * nq, (slab * m + f + 1) * nq);
+        for (let e = 0; e < dv; e += 2) {
+          const pair = e + 1 < dv;
+          const v1 = vt.subarray((slab * dv + e) * nk, (slab * dv + e + 1) * nk);
+          const v2 = pair ? vt.subarray((slab * dv + e + 1) * nk, (slab * dv + e + 2) * nk) : v1;
+          weighting.clear();
+          for (let j = 0; j < nk; j++) {
+            const slot = row.inIndex[j]!;
+            re[slot] = kf[j]! * v1[j]!;
+            if (pair) im[slot] = kf[j]! * v2[j]!;
+          }
+          weighting.apply();
+          const out1 = e * nq;
+          const out2 = (e + 1) * nq;
+          for (let i = 0; i < nq; i++) {
+            const slot = slots[i]!;
+            num[out1 + i]! += qf[i]! * re[slot]!;
+            if (pair) num[out2 + i]! += qf[i]! * im[slot]!;
+          }
+        }
+      }
+      for (let f = 0; f < md; f += 2) {
+        const pair = f + 1 < md;
+        const k1 = kd.subarray((slab * md + f) * nk, (slab * md + f + 1) * nk);
+        const k2 = pair ? kd.subarray((slab * md + f + 1) * nk, (slab * md + f + 2) * nk) : k1;
+        const q1 = qd.subarray((slab * md + f) * nq, (slab * md + f + 1) * nq);
+        const q2 = pair ? qd.subarray((slab * md + f + 1) * nq, (slab * md + f + 2) * nq) : q1;
+        weighting.clear();
+        for (let j = 0; j < nk; j++) {
+          const slot = row.inIndex[j]!;
+          re[slot] = k1[j]!;
+          if (pair) im[slot] = k2[j]!;
+        }
+        weighting.apply();
+        for (let i = 0; i < nq; i++) {
+          const slot = slots[i]!;
+          den[i]! += q1[i]! * re[slot]! + (pair ? q2[i]! * im[slot]! : 0);
+        }
+      }
+    }
+  });
+  return tf.tidy(() => ({
+    numerator: tf.tensor4d(numerator, [b, h, dv, nq]).transpose([0, 1, 3, 2]) as tf.Tensor4D,
+    denominator: tf.tensor4d(denominator, [b, h, nq, 1]),
+  }));
 }

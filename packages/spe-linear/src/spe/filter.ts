@@ -2,10 +2,15 @@
  * SPE's filter (`SPEFilter` of aliutkus/spe): q̂[n, r] = Σ_d q̄[n, d, r]·q[n, d], per head, with
  * the optional gate q̄ ← √(1 − g)·q̄ + √g·ε, g = sigmoid(gate) per (head, dim), ε the same for q
  * and k and every position. The official code forms q̄·q[…, None], a B×N×H×D×R tensor; here
- * the sum over d is a batched matmul, and the gate is moved onto q — Σ_d (√(1−g)q)_d q̄_d +
+ * the sum over d is a batched matmul (sineSPE's code is not even formed: `filterWithSineChunks`),
+ * and the gate is moved onto q — Σ_d (√(1−g)q)_d q̄_d +
  * Σ_d (√g q)_d ε_d — so no gated copy of the code is made either.
  */
 import { tf } from '@posenc/core';
+import type { SineChunks } from './sine-spe.js';
+
+/** Weight elements `[H, P, chunks, 2K·D, R]` one group of chunks makes at once (2¹⁹ floats: 2 MiB). */
+const SINE_WEIGHT_ELEMENTS = 2 ** 19;
 
 /** The gate of one layer: `g = sigmoid(gate)` `[H, D]` and its ε `[H, D, R]` (already scaled). */
 export interface Gate {
@@ -64,42 +69,104 @@ export function filterWithCode(x: tf.Tensor4D, code: tf.Tensor5D, gate?: Gate): 
 }
 
 /**
- * Filters with sineSPE's factored code, Ω in blocks of positions `[P, H·D, block, 2K]` and W
- * `[H·D, 2K, R]`: each block's code is formed (Ω·W, one batched product) and applied at once, so
- * the whole [N, H, D, R] code never exists in a forward pass (training keeps each block's code
- * for the gradient, as it would keep the whole code).
+ * Filters x `[B, H, N, D]` with sineSPE without forming its code: chunk by chunk of positions,
+ * F = x ⊙ Ω `[H, B, len, 2K, D]` times the weights rotated to the chunk's start (and by the query
+ * offsets θ on the query side: `offsets` `[H, D, K]`), one product per head of [len, 2K·D] by
+ * [2K·D, R]. Only one chunk's F and weights exist at a time in a forward pass.
  */
-export function filterWithSineFactors(
+export function filterWithSineChunks(
   x: tf.Tensor4D,
-  omega: readonly tf.Tensor4D[],
-  weights: tf.Tensor3D,
+  chunks: SineChunks,
+  weights: tf.Tensor4D,
+  offsets?: tf.Tensor3D,
   gate?: Gate,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const [b, h, , d] = x.shape;
-    const r = weights.shape[2];
+    const [b, h, n, d] = x.shape;
+    const [, columns, , r] = weights.shape;
+    const sines = columns / 2;
+    const p = chunks.rows;
+    if (chunks.length !== n || (p !== 1 && p !== b))
+      throw new Error(
+        `SPE filter: positions [${p}, ${chunks.length}] do not fit x [${x.shape}] (rows 1 or ${b}, length ${n})`,
+      );
     const { x: input, term } = gate ? gated(x, gate) : { x, term: undefined };
-    const pieces: tf.Tensor[] = [];
-    let start = 0;
-    for (const block of omega) {
-      const [p, , size] = block.shape;
-      const code = tf
-        .matMul(block, weights.expandDims(0) as tf.Tensor4D) // [P, H·D, size, R]
-        .reshape([p, h, d, size, r])
-        .transpose([0, 1, 3, 2, 4]); // [P, H, size, D, R]
-      const rows = input.slice([0, 0, start, 0], [b, h, size, d]);
-      if (p === 1) {
-        const left = rows.transpose([1, 2, 0, 3]).reshape([h * size, b, d]) as tf.Tensor3D;
-        const product = tf.matMul(left, code.reshape([h * size, d, r]) as tf.Tensor3D);
-        pieces.push(product.reshape([h, size, b, r]).transpose([2, 0, 1, 3]));
-      } else {
-        const left = rows.reshape([b * h * size, 1, d]) as tf.Tensor3D;
-        const product = tf.matMul(left, code.reshape([b * h * size, d, r]) as tf.Tensor3D);
-        pieces.push(product.reshape([b, h, size, r]));
-      }
-      start += size;
-    }
-    const out = pieces.length === 1 ? pieces[0]! : tf.concat(pieces, 2);
+    const [cosW, sinW] = tf.split(weights.reshape([h, 1, 1, columns, d, r]), 2, 3);
+    const theta = offsets?.transpose([0, 2, 1]).reshape([h, 1, 1, sines, d]); // [H, 1, 1, K, D]
+    const count = chunks.phases.shape[2];
+    const sizes = Array.from({ length: count }, (_, c) =>
+      Math.min(chunks.chunk, n - c * chunks.chunk),
+    );
+    // Chunks go in groups: the weights of a group's chunks are made at once (a few ops instead of
+    // a few per chunk), and only one group's weights and intermediates live at a time.
+    const group = Math.max(1, Math.floor(SINE_WEIGHT_ELEMENTS / (h * p * columns * d * r)));
+    const groups: number[][] = [];
+    for (let c = 0; c < count; c += group)
+      groups.push(Array.from({ length: Math.min(group, count - c) }, (_, i) => c + i));
+    // Split once: a slice per group would read the whole input on some engines.
+    const groupRows = tf.tidy(() => {
+      const rows = input.transpose([1, 0, 2, 3]); // [H, B, N, D]
+      return groups.length === 1
+        ? [rows]
+        : tf.split(
+            rows,
+            groups.map((g) => g.reduce((sum, c) => sum + sizes[c]!, 0)),
+            2,
+          );
+    });
+    const groupPhases =
+      groups.length === 1
+        ? [chunks.phases]
+        : tf.split(
+            chunks.phases,
+            groups.map((g) => g.length),
+            2,
+          );
+    const pieces = groups.map((members, gi) =>
+      tf.tidy(() => {
+        // (cos, sin)(φ + δ) is (cos δ, sin δ) rotated by φ, so the rotation moves into W.
+        let phase: tf.Tensor = groupPhases[gi]!;
+        if (theta) phase = tf.add(phase, theta);
+        const shape = [h, p, members.length, sines, d, 1];
+        const cos = tf.cos(phase).reshape(shape);
+        const sin = tf.sin(phase).reshape(shape);
+        const rotated = tf
+          .concat(
+            [
+              tf.add(tf.mul(cos, cosW!), tf.mul(sin, sinW!)),
+              tf.sub(tf.mul(cos, sinW!), tf.mul(sin, cosW!)),
+            ],
+            3,
+          )
+          .reshape([h, p, members.length, columns * d, r]);
+        const weightChunks =
+          members.length === 1 ? [rotated] : tf.split(rotated, members.length, 2);
+        const rowChunks =
+          members.length === 1
+            ? [groupRows[gi]!]
+            : tf.split(
+                groupRows[gi]!,
+                members.map((c) => sizes[c]!),
+                2,
+              );
+        const outs = members.map((c, i) =>
+          tf.tidy(() => {
+            const size = sizes[c]!;
+            let omega = chunks.omega.length === 1 ? chunks.omega[0]! : chunks.omega[c]!;
+            if (omega.shape[2] !== size)
+              omega = omega.slice([0, 0, 0, 0, 0], [-1, -1, size, -1, -1]);
+            const features = tf
+              .mul(rowChunks[i]!.reshape([h, b, size, 1, d]), omega)
+              .reshape([h, p, (b / p) * size, columns * d]);
+            const w = weightChunks[i]!.reshape([h, p, columns * d, r]);
+            return tf.matMul(features, w).reshape([h, b, size, r]);
+          }),
+        );
+        return outs.length === 1 ? outs[0]! : tf.concat(outs, 2);
+      }),
+    );
+    const joined = pieces.length === 1 ? pieces[0]! : tf.concat(pieces, 2);
+    const out = joined.transpose([1, 0, 2, 3]);
     return (term ? tf.add(out, term) : out) as tf.Tensor4D;
   });
 }

@@ -33,14 +33,24 @@ import {
 } from '@posenc/core';
 import { SeededSpeNoise, type SpeNoiseSource } from '../noise/spe-noise.js';
 import {
-  convCodes1d,
+  convChunkLength,
   convCodes2d,
   convNoise1d,
+  filterConv1dByChunks,
   initialConvFilter,
+  type ConvSide,
   type ConvSpeParameters,
 } from './conv-spe.js';
-import { filterWithCode, filterWithSineFactors, gateEpsilon, type Gate } from './filter.js';
-import { initialSineParameters, sineFactors, type SineSpeParameters } from './sine-spe.js';
+import { filterWithCode, filterWithSineChunks, gateEpsilon, type Gate } from './filter.js';
+import {
+  initialSineParameters,
+  sineChunkLength,
+  sineChunks,
+  sineChunkTensors,
+  sineWeights,
+  type SineChunks,
+  type SineSpeParameters,
+} from './sine-spe.js';
 
 export const SPE_PACKAGE = '@posenc/spe-linear';
 
@@ -113,18 +123,50 @@ function assertIntegers(values: ArrayLike<number>, what: string): void {
       );
 }
 
-interface Code {
-  /** sineSPE: Ω in blocks of positions (with `weights`); convSPE: codes `[P, N, H, D, R]`. */
-  readonly q: tf.Tensor | tf.Tensor4D[];
-  readonly k: tf.Tensor | tf.Tensor4D[];
-  readonly weights?: tf.Tensor3D;
+/** sineSPE: positions in chunks and the weights (the code is never formed, see `filter.ts`). */
+interface SineCode {
+  readonly kind: 'sine';
+  readonly q: SineChunks;
+  readonly k: SineChunks;
+  readonly weights: tf.Tensor4D;
+  readonly offsets: tf.Tensor3D;
 }
+
+/** 2D convSPE: the codes `[P, N, H, D, R]` per side (a grid of an image is small). */
+interface ConvCode {
+  readonly kind: 'conv';
+  readonly q: tf.Tensor5D;
+  readonly k: tf.Tensor5D;
+}
+
+/** Integer 1D positions of one side, as rows `[P, N]` of numbers. */
+interface PositionRows {
+  readonly values: Float32Array;
+  readonly rows: number;
+}
+
+/**
+ * 1D convSPE: the positions and the filters; the code is made chunk by chunk of positions while
+ * filtering (`filterConv1dByChunks`), never for the whole sequence.
+ */
+interface Conv1dPlan {
+  readonly kind: 'conv1d';
+  readonly queries: PositionRows;
+  /** The same object as `queries` when keys sit at the query positions (the noise is shared). */
+  readonly keys: PositionRows;
+  readonly filterQ: tf.Tensor;
+  readonly filterK: tf.Tensor;
+}
+
+type Code = SineCode | ConvCode | Conv1dPlan;
 
 interface CachedCode {
   readonly code: Code;
   readonly queryPositions: Positions;
   readonly keyPositions: Positions;
   readonly noiseVersion: number;
+  /** Batch rows of the call: sineSPE's chunk length depends on it. */
+  readonly batch: number;
   layer: number;
 }
 
@@ -227,24 +269,49 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
       );
     if (ctx.layer < 0 || ctx.layer >= spec.layers)
       throw new Error(`${OWNER}: layer ${ctx.layer} is outside the ${spec.layers} layers built`);
-    const code = this.codeFor(ctx);
+    const code = this.codeFor(ctx, q.shape[0]);
     const gate = this.gateOf(ctx.layer);
     try {
-      return tf.tidy(() =>
-        code.weights
-          ? {
-              q: filterWithSineFactors(q, code.q as tf.Tensor4D[], code.weights, gate),
-              k: filterWithSineFactors(k, code.k as tf.Tensor4D[], code.weights, gate),
-            }
-          : {
-              q: filterWithCode(q, code.q as tf.Tensor5D, gate),
-              k: filterWithCode(k, code.k as tf.Tensor5D, gate),
-            },
-      );
+      return tf.tidy(() => {
+        if (code.kind === 'sine')
+          return {
+            q: filterWithSineChunks(q, code.q, code.weights, code.offsets, gate),
+            k: filterWithSineChunks(k, code.k, code.weights, undefined, gate),
+          };
+        if (code.kind === 'conv')
+          return { q: filterWithCode(q, code.q, gate), k: filterWithCode(k, code.k, gate) };
+        const sides = [
+          { x: q, filter: code.filterQ },
+          { x: k, filter: code.filterK },
+        ];
+        const [outQ, outK] =
+          code.keys === code.queries
+            ? this.filterConv1d(sides, code.queries, gate)
+            : [
+                ...this.filterConv1d([sides[0]!], code.queries, gate),
+                ...this.filterConv1d([sides[1]!], code.keys, gate),
+              ];
+        return { q: outQ!, k: outK! };
+      });
     } finally {
       if (gate) gate.epsilon.dispose();
       if (!this.config.shared) disposeCode(code);
     }
+  }
+
+  private filterConv1d(
+    sides: readonly ConvSide[],
+    positions: PositionRows,
+    gate: Gate | undefined,
+  ): tf.Tensor4D[] {
+    const { heads, headDim } = this.spec!;
+    const { realizations, kernelSize } = this.config;
+    const chunk = convChunkLength(positions.rows, heads, headDim, realizations, kernelSize);
+    const noise = (lo: number, hi: number) =>
+      convNoise1d(this.source, realizations, heads * headDim, kernelSize, lo, hi);
+    return filterConv1dByChunks(sides, positions.values, positions.rows, noise, chunk, (x, code) =>
+      filterWithCode(x, code, gate),
+    );
   }
 
   dispose(): void {
@@ -274,33 +341,39 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
    * The code of this call. Shared generators: a call at layer 0 (a new forward) or with other
    * positions or noise computes it; later layers of the same forward reuse it.
    */
-  private codeFor(ctx: AttentionContext): Code {
-    if (!this.config.shared) return this.computeCode(ctx, this.generators[ctx.layer]!);
+  private codeFor(ctx: AttentionContext, batch: number): Code {
+    if (!this.config.shared) return this.computeCode(ctx, this.generators[ctx.layer]!, batch);
     const c = this.cached;
     if (
       c &&
       ctx.layer > c.layer &&
       c.queryPositions === ctx.queryPositions &&
       c.keyPositions === ctx.keyPositions &&
-      c.noiseVersion === this.noiseVersion
+      c.noiseVersion === this.noiseVersion &&
+      c.batch === batch
     ) {
       c.layer = ctx.layer;
       return c.code;
     }
     if (c) disposeCode(c.code);
-    const code = this.computeCode(ctx, this.generators[0]!);
+    const code = this.computeCode(ctx, this.generators[0]!, batch);
     for (const t of tensorsOf(code)) tf.keep(t);
     this.cached = {
       code,
       queryPositions: ctx.queryPositions,
       keyPositions: ctx.keyPositions,
       noiseVersion: this.noiseVersion,
+      batch,
       layer: ctx.layer,
     };
     return code;
   }
 
-  private computeCode(ctx: AttentionContext, generator: Record<string, tf.Variable>): Code {
+  private computeCode(
+    ctx: AttentionContext,
+    generator: Record<string, tf.Variable>,
+    batch: number,
+  ): Code {
     const leaf = (suffix: string) =>
       Object.entries(generator).find(([name]) => name.endsWith(suffix))![1] as tf.Tensor;
     const { heads, headDim } = this.spec!;
@@ -314,16 +387,24 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
         gains: leaf('spe_gains') as tf.Tensor3D,
       };
       const z = this.source.sine(heads, headDim, 2 * sines, realizations);
+      const chunk = sineChunkLength(heads, batch, sines, headDim);
       try {
         return tf.tidy(() => {
-          const qRows = distinctRows(queries.ids).rows;
-          const kRows = keys === queries ? qRows : distinctRows(keys.ids).rows;
-          const f = sineFactors(params, qRows, kRows, z);
-          return {
-            q: f.omegaQ,
-            k: f.omegaK,
-            weights: f.weights,
-          } as unknown as tf.TensorContainerObject;
+          const qRows = distinctRows(queries.ids);
+          const q = sineChunks(params, qRows.rows, qRows.values, chunk);
+          let k = q;
+          if (keys !== queries) {
+            const kRows = distinctRows(keys.ids);
+            k = sineChunks(params, kRows.rows, kRows.values, chunk);
+          }
+          const code: SineCode = {
+            kind: 'sine',
+            q,
+            k,
+            weights: sineWeights(params, z),
+            offsets: tf.clone(params.offsets) as tf.Tensor3D,
+          };
+          return code as unknown as tf.TensorContainerObject;
         }) as unknown as Code;
       } finally {
         z.dispose();
@@ -343,40 +424,24 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
       throw new Error(
         `${OWNER}: kind 'conv' needs 1D sequence positions; use kind 'conv2d' on a grid`,
       );
-    const { heads, headDim } = this.spec!;
-    const { realizations, kernelSize } = this.config;
-    const queries = distinctRows(ctx.queryPositions.ids);
+    const rowsOf = (ids: tf.Tensor2D, what: string): PositionRows => {
+      const { values, rows } = distinctRows(ids);
+      if (rows !== ids) rows.dispose();
+      assertIntegers(values, what);
+      return { values, rows: rows.shape[0] };
+    };
+    const queries = rowsOf(ctx.queryPositions.ids, 'the query positions');
     const keys =
-      ctx.keyPositions === ctx.queryPositions ? queries : distinctRows(ctx.keyPositions.ids);
-    assertIntegers(queries.values, 'the query positions');
-    assertIntegers(keys.values, 'the key positions');
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const v of [queries.values, keys.values])
-      for (let i = 0; i < v.length; i++) {
-        lo = Math.min(lo, v[i]!);
-        hi = Math.max(hi, v[i]!);
-      }
-    const noise = convNoise1d(this.source, realizations, heads * headDim, kernelSize, lo, hi);
-    try {
-      return tf.tidy(() => {
-        const codes = convCodes1d(params, noise, heads, headDim); // [span, H, D, R]
-        const at = (rows: { rows: tf.Tensor2D; values: Float32Array }, window: tf.Tensor) => {
-          const [p, n] = rows.rows.shape;
-          const index = tf.tensor1d(
-            Int32Array.from(rows.values, (v) => v - lo),
-            'int32',
-          );
-          return tf.gather(window, index).reshape([p, n, heads, headDim, realizations]);
-        };
-        return {
-          q: at(queries, codes.q),
-          k: at(keys, codes.k),
-        } as unknown as tf.TensorContainerObject;
-      }) as unknown as Code;
-    } finally {
-      noise.dispose();
-    }
+      ctx.keyPositions === ctx.queryPositions
+        ? queries
+        : rowsOf(ctx.keyPositions.ids, 'the key positions');
+    return {
+      kind: 'conv1d',
+      queries,
+      keys,
+      filterQ: tf.clone(params.filterQ),
+      filterK: tf.clone(params.filterK),
+    };
   }
 
   /** Grid positions: the code at each (row, col); skip tokens (a class token) get a zero code. */
@@ -431,12 +496,14 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
             .reshape([batch, cells, heads, headDim, realizations]);
           if (g.skip > 0)
             code = tf.concat([tf.zeros([batch, g.skip, heads, headDim, realizations]), code], 1);
-          return code;
+          return code as tf.Tensor5D;
         };
-        return {
+        const code: ConvCode = {
+          kind: 'conv',
           q: at(sides[0]!, codes.q),
           k: at(sides[1]!, codes.k),
-        } as unknown as tf.TensorContainerObject;
+        };
+        return code as unknown as tf.TensorContainerObject;
       }) as unknown as Code;
     } finally {
       noise.dispose();
@@ -445,7 +512,10 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
 }
 
 function tensorsOf(code: Code): tf.Tensor[] {
-  return Object.values(code).flat() as tf.Tensor[];
+  if (code.kind === 'conv') return [code.q, code.k];
+  if (code.kind === 'conv1d') return [code.filterQ, code.filterK];
+  const sides = code.k === code.q ? [code.q] : [code.q, code.k];
+  return [...sides.flatMap(sineChunkTensors), code.weights, code.offsets];
 }
 
 function disposeCode(code: Code): void {

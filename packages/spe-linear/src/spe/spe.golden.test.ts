@@ -20,7 +20,7 @@ import {
 } from '@posenc/core/testing';
 import { ReplayedNoise } from '../testing/replayed-noise.js';
 import { convCodes1d, convNoise1d } from './conv-spe.js';
-import { sineCodeOf, sineFactors } from './sine-spe.js';
+import { sineCode } from './sine-spe.js';
 import { speDefinition, SpeEncoding } from './spe-encoding.js';
 
 onCpuWithoutLeaks();
@@ -128,11 +128,7 @@ describe('golden spe cases (aliutkus/spe, replayed noise)', async () => {
               offsets: leaf('spe_offsets'),
               gains: leaf('spe_gains'),
             };
-            const f = sineFactors(p as never, ids, ids, z);
-            return [
-              sineCodeOf(f.omegaQ[0]!, f.weights, c.num_heads),
-              sineCodeOf(f.omegaK[0]!, f.weights, c.num_heads),
-            ];
+            return [sineCode(p as never, ids, z, true), sineCode(p as never, ids, z, false)];
           }
           const window = convNoise1d(
             noise,
