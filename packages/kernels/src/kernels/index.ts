@@ -10,11 +10,13 @@
  * loss is Cast bool→float32 (0.81 ms against 0.73 ms on [8,256,2048]), so conversions stay on
  * the host. Some entries are not ONNX calls: Identity and same-dtype Cast share data instead of
  * copying it, UnsortedSegmentSum is a loop over the host's memory, Pow with exponent 2 or 3
- * multiplies on the host, and a small broadcasting Tile is a host multiply by ones. Eleven are
+ * multiplies on the host, and a small broadcasting Tile is a host multiply by ones. Thirteen are
  * not TF.js kernels but core's kernel contracts, each a whole computation in one run:
  * `PosencAdamWUpdate` (an AdamW step of one parameter), `PosencGelu`/`PosencGeluGrad`,
  * `PosencLayerNorm`/`PosencLayerNormGrad`, `PosencAttention`/`PosencAttentionGrad`,
- * `PosencCrossEntropy`/`PosencCrossEntropyGrad` and `PosencRotary` (RoPE's rotation).
+ * `PosencCrossEntropy`/`PosencCrossEntropyGrad`, `PosencRotary` (RoPE's rotation) and
+ * `PosencGatherLast`/`PosencScatterAddLast` (iRPE's bucket reads, host loops like
+ * UnsortedSegmentSum).
  */
 import type { AcceleratedKernel } from './kernel-context.js';
 import { batchMatMul, fusedMatMul } from './matmul.js';
@@ -24,6 +26,7 @@ import { castSharingOnly, ELEMENTWISE_KERNELS } from './elementwise.js';
 import { REDUCE_KERNELS } from './reduce.js';
 import { LAYOUT_KERNELS } from './layout.js';
 import { gatherV2, unsortedSegmentSum } from './gather.js';
+import { gatherLast, scatterAddLast } from './gather-last.js';
 import { adamWUpdate } from './adamw.js';
 import { gelu, geluGrad } from './gelu.js';
 import { layerNorm, layerNormGrad } from './layer-norm.js';
@@ -42,6 +45,8 @@ export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   ...LAYOUT_KERNELS,
   gatherV2,
   unsortedSegmentSum,
+  gatherLast,
+  scatterAddLast,
   adamWUpdate,
   gelu,
   geluGrad,
