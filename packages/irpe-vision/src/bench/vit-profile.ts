@@ -10,14 +10,14 @@
 import { fileURLToPath } from 'node:url';
 import { initEngine, tf } from '@posenc/core';
 import '../index.js';
-import { intFromEnv, PLAIN, stepOf, WITH_IRPE } from './vit-step.js';
+import { intFromEnv, PLAIN, stepOf, WITH_IRPE, type Step } from './vit-step.js';
 
 interface KernelTotal {
   ms: number;
   calls: number;
 }
 
-async function profileOf(step: ReturnType<typeof stepOf>, runs: number) {
+async function profileOf(step: Step, runs: number) {
   step.run(); // warm-up: sessions, caches, memory growth
   const totals = new Map<string, KernelTotal>();
   let wall = 0;
