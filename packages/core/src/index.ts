@@ -39,6 +39,7 @@ export * from './attention/multi-head-attention.js';
 export * from './nn/init.js';
 export * from './nn/layers.js';
 export { GELU_GRAD_KERNEL, GELU_KERNEL, geluGradient } from './nn/gelu.js';
+export * from './nn/gather-last.js';
 export * from './nn/layer-norm.js';
 export * from './nn/cross-entropy.js';
 export * from './nn/rotary-kernel.js';

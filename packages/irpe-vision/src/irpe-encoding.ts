@@ -204,10 +204,7 @@ export class IrpeEncoding implements PositionEncoding {
             terms.push(biasScores(table.variable as tf.Tensor2D, ids, tokens, tokens));
           } else {
             const flat = this.index(table.fn, transposed ? 'flat-transposed' : 'flat', grid);
-            const products = tf.mul(
-              bucketProducts(x, table.variable as tf.Tensor3D),
-              scale,
-            ) as tf.Tensor4D;
+            const products = bucketProducts(x, table.variable as tf.Tensor3D, scale);
             terms.push(gatherScores(products, flat, tokens, tokens));
           }
         }

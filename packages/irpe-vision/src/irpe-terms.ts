@@ -4,24 +4,27 @@
  * formed once per bucket (`[B,H,L,nb]`, O(L·nb·D)) and the `[B,H,Lq,Lk]` term is one flat
  * gather by a precomputed index (its gradient a scatter-add). Values go the other way round: the
  * probabilities are summed per bucket (a segment sum, whose gradient is a gather), then times the
- * table. No `[Lq, Lk, D]` tensor is ever formed.
+ * table. No `[Lq, Lk, D]` tensor is ever formed. The gather and the segment sum are core's
+ * `gatherLast` and `scatterAddLast`, each the other's gradient and one engine call each way
+ * where the engine has the kernels.
  */
-import { tf } from '@posenc/core';
+import { gatherLast, scatterAddLast, tf } from '@posenc/core';
 
 /**
- * x·W for every bucket, `[B,H,L,nb]`: x `[B,H,L,D]` heads, W `[H',D,nb]` with H' = 1 (one table
- * for every head) or H.
+ * x·W·scale for every bucket, `[B,H,L,nb]`: x `[B,H,L,D]` heads, W `[H',D,nb]` with H' = 1 (one
+ * table for every head) or H. The scale multiplies the small table, not the products.
  */
-export function bucketProducts(x: tf.Tensor4D, weight: tf.Tensor3D): tf.Tensor4D {
+export function bucketProducts(x: tf.Tensor4D, weight: tf.Tensor3D, scale = 1): tf.Tensor4D {
   const [b, h, l, d] = x.shape;
   const [tables, , buckets] = weight.shape;
-  return tf.tidy(() =>
-    tables === 1
+  return tf.tidy(() => {
+    const scaled = scale === 1 ? weight : tf.mul(weight, scale);
+    return tables === 1
       ? tf
-          .matMul(x.reshape([b * h * l, d]), weight.reshape([d, buckets]))
+          .matMul(x.reshape([b * h * l, d]), scaled.reshape([d, buckets]))
           .reshape([b, h, l, buckets])
-      : tf.matMul(x, weight.expandDims(0)),
-  ) as tf.Tensor4D;
+      : tf.matMul(x, scaled.expandDims(0));
+  }) as tf.Tensor4D;
 }
 
 /**
@@ -36,7 +39,7 @@ export function gatherScores(
 ): tf.Tensor4D {
   const [b, h, l, buckets] = products.shape;
   return tf.tidy(() =>
-    tf.gather(products.reshape([b, h, l * buckets]), flatIndex, 2).reshape([b, h, queries, keys]),
+    gatherLast(products.reshape([b, h, l * buckets]), flatIndex).reshape([b, h, queries, keys]),
   ) as tf.Tensor4D;
 }
 
@@ -48,7 +51,7 @@ export function biasScores(
   keys: number,
 ): tf.Tensor4D {
   return tf.tidy(() =>
-    tf.gather(table, ids, 1).reshape([1, table.shape[0], queries, keys]),
+    gatherLast(table, ids).reshape([1, table.shape[0], queries, keys]),
   ) as tf.Tensor4D;
 }
 
@@ -64,11 +67,11 @@ export function valueTerm(
   const [b, h, queries, keys] = probs.shape;
   const [tables, buckets, d] = weight.shape;
   return tf.tidy(() => {
-    const perPair = probs.reshape([b * h, queries * keys]).transpose();
-    const perBucket = tf
-      .unsortedSegmentSum(perPair, flatIndex, queries * buckets)
-      .transpose()
-      .reshape([b, h, queries, buckets]) as tf.Tensor4D;
+    const perBucket = scatterAddLast(
+      probs.reshape([b, h, queries * keys]),
+      flatIndex,
+      queries * buckets,
+    ).reshape([b, h, queries, buckets]) as tf.Tensor4D;
     return tables === 1
       ? tf
           .matMul(perBucket.reshape([b * h * queries, buckets]), weight.reshape([buckets, d]))

@@ -386,4 +386,32 @@ describe('ViT', () => {
     tf.dispose([odd, gray]);
     vit.dispose();
   });
+  it("init 'xavier' draws every linear map's weights Glorot-uniform and leaves tokens, norms, biases and encodings as 'timm' makes them", () => {
+    const wide = { ...tiny, modelDim: 32, ffnDim: 64, heads: 4 };
+    const timm = new ViT(wide, [createEncoding({ name: 'learned' })]);
+    const xavier = new ViT({ ...wide, init: 'xavier' }, [createEncoding({ name: 'learned' })]);
+    const [a, b] = [timm.parameters(), xavier.parameters()];
+    expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+    const linear = Object.keys(b).filter((n) => n.endsWith('.weight') && b[n]!.rank === 2);
+    // patch projection, q/k/v/o and the FFN's two maps per layer, the head
+    expect(linear.length).toBe(1 + wide.layers * 6 + 1);
+    for (const [name, w] of Object.entries(b)) {
+      const values = w.dataSync();
+      if (!linear.includes(name)) {
+        expect(maxAbsDiff(w, a[name]!), name).toBe(0);
+        continue;
+      }
+      const [fanIn, fanOut] = w.shape as [number, number];
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      let sumSq = 0;
+      for (const v of values) {
+        expect(Math.abs(v), name).toBeLessThanOrEqual(limit);
+        sumSq += v * v;
+      }
+      // U(±l) has std l/√3, far from timm's 0.02 at these widths.
+      expect(Math.sqrt(sumSq / values.length), name).toBeCloseTo(limit / Math.sqrt(3), 1);
+    }
+    timm.dispose();
+    xavier.dispose();
+  });
 });

@@ -8,7 +8,7 @@ import { tf } from '../engine/tf.js';
 import type { PositionEncoding } from '../encoding/position-encoding.js';
 import { gridPositions } from '../positions/positions.js';
 import { ConfigError } from '../config/schema.js';
-import { normalParameter } from '../nn/init.js';
+import { normalParameter, seedFor } from '../nn/init.js';
 import {
   collectParameters,
   disposeParameters,
@@ -44,6 +44,12 @@ const VIT_SCHEMA = {
     default: 'class',
     doc: "'class' = a class token in front, read out by the head; 'mean' = no class token, mean over patches",
   },
+  init: {
+    type: 'enum',
+    values: ['timm', 'xavier'],
+    default: 'timm',
+    doc: "weights of the linear maps (patch projection, attention, FFN, head): 'timm' = truncated normal, std 0.02 (timm's ViT that DeiT trains); 'xavier' = Glorot uniform, as the Dense layers of the official JAX ViT, which small models trained for few steps need (0.02 makes q·k and the FFN's updates vanish at d = 64)",
+  },
   distillationToken: {
     type: 'boolean',
     default: false,
@@ -57,6 +63,7 @@ export interface ViTConfig extends TransformerConfig {
   channels?: number;
   classes: number;
   pooling?: 'class' | 'mean';
+  init?: 'timm' | 'xavier';
   distillationToken?: boolean;
 }
 
@@ -155,6 +162,31 @@ export class ViT {
     this.head = new Linear('head', modelDim, classes, { seed });
     if (this.distillationToken)
       this.distillationHead = new Linear('head_dist', modelDim, classes, { seed });
+    if (this.config.init === 'xavier') this.redrawLinearWeights(seed);
+  }
+
+  /**
+   * Glorot-uniform weights for every linear map of the model (not the tokens, norms, biases or
+   * the encodings' tables): U(±√(6 / (in + out))), each drawn from (seed, name) like every
+   * parameter.
+   */
+  private redrawLinearWeights(seed: number): void {
+    const modules: { parameters(): Parameters }[] = [
+      this.patchEmbedding,
+      ...this.layers,
+      this.head,
+    ];
+    if (this.distillationHead) modules.push(this.distillationHead);
+    for (const [name, weight] of Object.entries(collectParameters(...modules))) {
+      if (weight.rank !== 2 || !name.endsWith('.weight')) continue;
+      const [fanIn, fanOut] = weight.shape as [number, number];
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      weight.assign(
+        tf.tidy(() =>
+          tf.randomUniform(weight.shape, -limit, limit, 'float32', seedFor(seed, name)),
+        ),
+      );
+    }
   }
 
   /** Tokens in front of the patches that have no grid position (class and distillation tokens). */

@@ -14,83 +14,12 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import {
-  AdamW,
-  createEncoding,
-  initEngine,
-  tf,
-  ViT,
-  type EncodingConfig,
-  type ViTConfig,
-} from '@posenc/core';
+import { initEngine } from '@posenc/core';
 import '../index.js';
 import { PYTORCH_INSTALL_HINT, runTorchPeer, summarize } from './torch-peer.js';
+import { DEIT_TINY, intFromEnv, PLAIN, stepOf, WITH_IRPE, type Step } from './vit-step.js';
 
 const PEER_SCRIPT = fileURLToPath(new URL('../../bench/pytorch_vit_bench.py', import.meta.url));
-
-function intFromEnv(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min)
-    throw new Error(`${name}=${raw} is not allowed; expected an integer ≥ ${min}`);
-  return v;
-}
-
-const DEIT_TINY: ViTConfig & { imageSize: number; channels: number } = {
-  imageSize: 224,
-  patchSize: 16,
-  channels: 3,
-  classes: 1000,
-  modelDim: 192,
-  layers: 12,
-  heads: 3,
-  ffnDim: 768,
-};
-
-const PLAIN: EncodingConfig[] = [{ name: 'learned' }];
-const WITH_IRPE: EncodingConfig[] = [{ name: 'learned' }, { name: 'irpe' }];
-
-interface Step {
-  run(): number;
-  dispose(): void;
-}
-
-/** One timed forward and backward pass (and, with `train`, an AdamW update); returns milliseconds. */
-function stepOf(encodings: EncodingConfig[], batch: number, train: boolean): Step {
-  const vit = new ViT(DEIT_TINY, encodings.map(createEncoding));
-  const params = vit.parameters();
-  const vars = Object.values(params);
-  const nameOf = new Map(Object.entries(params).map(([name, v]) => [v.name, name]));
-  const optimizer = new AdamW({ lr: 1e-3, weightDecay: 0.05 });
-  const { imageSize: s, channels } = DEIT_TINY;
-  const images = tf.randomNormal([batch, s, s, channels], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const labels = tf.tensor1d(
-    Array.from({ length: batch }, (_, i) => (i * 37) % DEIT_TINY.classes),
-    'int32',
-  );
-  return {
-    run() {
-      const start = performance.now();
-      tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => vit.loss(images, labels), vars);
-        if (train) {
-          const byName: Record<string, tf.Tensor> = {};
-          for (const [varName, g] of Object.entries(grads)) byName[nameOf.get(varName)!] = g;
-          optimizer.applyGradients(params, byName);
-        }
-        // The loss is read, as a training loop reads it for its log.
-        value.dataSync();
-      });
-      return performance.now() - start;
-    },
-    dispose() {
-      optimizer.dispose();
-      vit.dispose();
-      tf.dispose([images, labels]);
-    },
-  };
-}
 
 /** Alternating runs (ABBA) of two steps after a warm-up of each; their times. */
 function alternate(a: Step, b: Step, runs: number): [number[], number[]] {

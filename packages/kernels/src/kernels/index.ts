@@ -14,8 +14,10 @@
  * not TF.js kernels but core's kernel contracts, each a whole computation in one run:
  * `PosencAdamWUpdate` (an AdamW step of one parameter), `PosencGelu`/`PosencGeluGrad`,
  * `PosencLayerNorm`/`PosencLayerNormGrad`, `PosencAttention`/`PosencAttentionGrad`,
- * `PosencCrossEntropy`/`PosencCrossEntropyGrad`, `PosencRotary` (RoPE's rotation) and
- * `PosencRotaryAttention`/`PosencRotaryAttentionGrad` (RoPE and attention in one run).
+ * `PosencCrossEntropy`/`PosencCrossEntropyGrad`, `PosencRotary` (RoPE's rotation),
+ * `PosencRotaryAttention`/`PosencRotaryAttentionGrad` (RoPE and attention in one run), and two
+ * are core contracts run as host loops like UnsortedSegmentSum: `PosencGatherLast` and
+ * `PosencScatterAddLast` (iRPE's bucket reads).
  */
 import type { AcceleratedKernel } from './kernel-context.js';
 import { batchMatMul, fusedMatMul } from './matmul.js';
@@ -25,6 +27,7 @@ import { castSharingOnly, ELEMENTWISE_KERNELS } from './elementwise.js';
 import { REDUCE_KERNELS } from './reduce.js';
 import { LAYOUT_KERNELS } from './layout.js';
 import { gatherV2, unsortedSegmentSum } from './gather.js';
+import { gatherLast, scatterAddLast } from './gather-last.js';
 import { adamWUpdate } from './adamw.js';
 import { gelu, geluGrad } from './gelu.js';
 import { layerNorm, layerNormGrad } from './layer-norm.js';
@@ -44,6 +47,8 @@ export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   ...LAYOUT_KERNELS,
   gatherV2,
   unsortedSegmentSum,
+  gatherLast,
+  scatterAddLast,
   adamWUpdate,
   gelu,
   geluGrad,

@@ -10,6 +10,8 @@ export interface ImageModelShape {
   heads: number;
   ffnDim: number;
   patchSize: number;
+  /** Weights of the linear maps: timm's normal(0.02) (DeiT) or Glorot uniform (the JAX ViT). */
+  init: 'timm' | 'xavier';
 }
 
 export interface ImageConfig {

@@ -138,6 +138,13 @@ export const IMAGE_OPTIONS: readonly OptionSpec<ImageConfig>[] = [
     get: (c) => c.model.ffnDim,
     set: (c, v) => model(c, 'ffnDim', v),
   }),
+  choiceOption({
+    flag: 'init',
+    help: "weights of the ViT's linear maps: timm's truncated normal std 0.02 (DeiT) or Glorot uniform (the official JAX ViT; small ViTs trained for minutes need it)",
+    values: ['timm', 'xavier'] as const,
+    get: (c) => c.model.init,
+    set: (c, v) => ({ ...c, model: { ...c.model, init: v } }),
+  }),
   integerOption({
     flag: 'steps',
     help: 'optimizer steps per cell',

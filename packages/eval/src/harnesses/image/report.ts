@@ -164,7 +164,7 @@ export function imageRunFacts(results: ImageResults): string[] {
   const grid = c.imageSize / m.patchSize;
   return [
     `Data: ${f.description}; ${f.classes} classes, ${f.train} training images${f.available.train > f.train ? ` (of ${f.available.train})` : ''}, ${f.val} evaluation images${f.available.val > f.val ? ` (of ${f.available.val})` : ''} (val/ by ${f.valLabelling})${f.skipped.length ? `; ${f.skipped.length} skipped as undecodable` : ''}; decoded and resized with transformers.js's RawImage (sharp), ${c.channels === 1 ? 'grayscale' : 'RGB'}, normalised with mean ${c.mean.join(', ')} and std ${c.std.join(', ')}.`,
-    `Model: ViT (DeiT layout), patch ${m.patchSize}, ${grid}×${grid} patches + a class token at ${c.imageSize}px, ${m.layers} layers, d = ${m.modelDim}, ${m.heads} heads, FFN ${m.ffnDim}, pre-LN; per seed the same initialisation for every method.`,
+    `Model: ViT (DeiT layout), patch ${m.patchSize}, ${grid}×${grid} patches + a class token at ${c.imageSize}px, ${m.layers} layers, d = ${m.modelDim}, ${m.heads} heads, FFN ${m.ffnDim}, pre-LN, ${m.init === 'xavier' ? 'Glorot-uniform' : 'timm (normal, std 0.02)'} linear weights; per seed the same initialisation for every method.`,
     `Training: ${c.steps} steps of ${c.batch} images, AdamW lr ${c.lr} (warmup over a tenth of the steps, cosine decay to 1%), weight decay ${c.weightDecay}; random-resized crops (scale ${c.cropScale}…1, aspect 3/4…4/3) to ${c.imageSize}px${c.flip ? ', horizontal flips' : ''}; per seed the same images, crops and order for every method.`,
     `Evaluation: at ${c.evalSizes.join(', ')}px, the shorter side resized to size / ${c.evalCrop}, then the centre crop.`,
   ];

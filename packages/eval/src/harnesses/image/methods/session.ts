@@ -24,7 +24,7 @@ export function createViT(
   encodings: readonly PositionEncoding[],
 ): ViT {
   const { config, data, seed } = context;
-  const { modelDim, layers, heads, ffnDim, patchSize } = config.model;
+  const { modelDim, layers, heads, ffnDim, patchSize, init } = config.model;
   return new ViT(
     {
       imageSize: config.imageSize,
@@ -35,6 +35,7 @@ export function createViT(
       layers,
       heads,
       ffnDim,
+      init,
       seed,
     },
     encodings,
