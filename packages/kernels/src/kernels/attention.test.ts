@@ -18,8 +18,13 @@ import {
   type EncodingConfig,
 } from '@posenc/core';
 import { testBuildSpec } from '@posenc/core/testing';
-import { registerKernelsBackend, type KernelsBackendInfo } from '../backend.js';
-import { expectNoLeaks, expectSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
+import { registerKernelsBackend } from '../backend.js';
+import {
+  expectKernelsSameAsCpu,
+  expectSameAsCpu,
+  randomValues,
+  sizeOf,
+} from '../testing/compare.js';
 
 interface Case {
   label: string;
@@ -128,29 +133,17 @@ function attentionWithGradients(c: Case): tf.Tensor[] {
   return out;
 }
 
-async function callsOf(info: KernelsBackendInfo, kernel: string, f: () => Promise<unknown>) {
-  const before = info.replacedCalls.get(kernel) ?? 0;
-  await f();
-  return (info.replacedCalls.get(kernel) ?? 0) - before;
-}
-
 describe('attention kernels', () => {
   for (const c of CASES)
     it(`${c.label}: output${c.returnProbs ? ', probabilities' : ''} and gradients equal the composite ops on cpu, no leaks`, async () => {
       const info = await registerKernelsBackend();
-      let forward = 0;
-      const backward = await expectNoLeaks(info.name, () =>
-        callsOf(info, ATTENTION_GRAD_KERNEL, async () => {
-          forward = await expectSameAsCpu(
-            info,
-            ATTENTION_KERNEL,
-            () => attentionWithGradients(c),
-            c.label,
-          );
-        }),
+      const calls = await expectKernelsSameAsCpu(
+        info,
+        { forward: ATTENTION_KERNEL, gradient: ATTENTION_GRAD_KERNEL },
+        () => attentionWithGradients(c),
+        c.label,
       );
-      expect(forward).toBe(2);
-      expect(backward).toBe(1);
+      expect(calls).toEqual({ forward: 2, gradient: 1 });
     });
 
   it("without the gradient kernel, the forward kernel differentiates through core's composite gradient", async () => {

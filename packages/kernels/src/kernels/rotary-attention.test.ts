@@ -24,8 +24,8 @@ import {
   type RotaryLayout,
 } from '@posenc/core';
 import { testBuildSpec } from '@posenc/core/testing';
-import { registerKernelsBackend, type KernelsBackendInfo } from '../backend.js';
-import { expectNoLeaks, expectSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
+import { registerKernelsBackend } from '../backend.js';
+import { expectKernelsSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
 
 interface Case {
   label: string;
@@ -208,29 +208,17 @@ function attentionWithGradients(c: Case): tf.Tensor[] {
   return out;
 }
 
-async function callsOf(info: KernelsBackendInfo, kernel: string, f: () => Promise<unknown>) {
-  const before = info.replacedCalls.get(kernel) ?? 0;
-  await f();
-  return (info.replacedCalls.get(kernel) ?? 0) - before;
-}
-
 describe('fused RoPE attention kernels', () => {
   for (const c of CASES)
     it(`${c.label}: output and gradients equal queryKey + composite attention on cpu, no leaks`, async () => {
       const info = await registerKernelsBackend();
-      let forward = 0;
-      const backward = await expectNoLeaks(info.name, () =>
-        callsOf(info, ROTARY_ATTENTION_GRAD_KERNEL, async () => {
-          forward = await expectSameAsCpu(
-            info,
-            ROTARY_ATTENTION_KERNEL,
-            () => attentionWithGradients(c),
-            c.label,
-          );
-        }),
+      const calls = await expectKernelsSameAsCpu(
+        info,
+        { forward: ROTARY_ATTENTION_KERNEL, gradient: ROTARY_ATTENTION_GRAD_KERNEL },
+        () => attentionWithGradients(c),
+        c.label,
       );
-      expect(forward).toBe(2);
-      expect(backward).toBe(1);
+      expect(calls).toEqual({ forward: 2, gradient: 1 });
     });
 
   it('is not used where another hook reads q and k, probabilities are asked for, or attention is linear', async () => {

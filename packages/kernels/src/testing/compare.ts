@@ -113,3 +113,21 @@ export async function expectNoLeaks<T>(backend: string, f: () => Promise<T>): Pr
   expect(host.numDataIds(), `data buffers left on ${backend}`).toBe(buffers);
   return result;
 }
+
+/**
+ * {@link expectSameAsCpu} for a computation with a forward and a gradient kernel, checked for
+ * leaks: how many calls of each this package handled on the kernels backend.
+ */
+export async function expectKernelsSameAsCpu(
+  info: KernelsBackendInfo,
+  kernels: { forward: string; gradient: string },
+  f: () => tf.Tensor | tf.Tensor[],
+  label: string,
+): Promise<{ forward: number; gradient: number }> {
+  let forward = 0;
+  const before = info.replacedCalls.get(kernels.gradient) ?? 0;
+  await expectNoLeaks(info.name, async () => {
+    forward = await expectSameAsCpu(info, kernels.forward, f, label);
+  });
+  return { forward, gradient: (info.replacedCalls.get(kernels.gradient) ?? 0) - before };
+}
