@@ -70,11 +70,24 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
       im[j] = t;
     }
   }
-  const sign = inverse ? -1 : 1;
-  for (let length = 2; length <= n; length *= 2) {
-    const half = length / 2;
-    const stride = n / length;
-    for (let start = 0; start < n; start += length) {
+  decimationInTime(re, im, cos, sin, inverse ? -1 : 1);
+  if (inverse) scaleBy(re, im, 1 / n);
+}
+
+/**
+ * The butterflies of a decimation-in-time FFT on bit-reversed input, leaving natural order;
+ * `sign` −1 conjugates the twiddles (the inverse transform, without its 1/N).
+ */
+function decimationInTime(
+  re: Float64Array,
+  im: Float64Array,
+  cos: Float64Array,
+  sin: Float64Array,
+  sign: 1 | -1,
+): void {
+  const n = re.length;
+  for (let half = 1, stride = n >> 1; half < n; half <<= 1, stride >>= 1)
+    for (let start = 0; start < n; start += 2 * half)
       for (let k = 0; k < half; k++) {
         const wr = cos[k * stride]!;
         const wi = sign * sin[k * stride]!;
@@ -87,13 +100,14 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
         re[a]! += xr;
         im[a]! += xi;
       }
-    }
+}
+
+/** (re, im) ← scale·(re, im); scale is 1/N, a power of two, so this equals dividing by N. */
+function scaleBy(re: Float64Array, im: Float64Array, scale: number): void {
+  for (let i = 0; i < re.length; i++) {
+    re[i]! *= scale;
+    im[i]! *= scale;
   }
-  if (inverse)
-    for (let i = 0; i < n; i++) {
-      re[i]! /= n;
-      im[i]! /= n;
-    }
 }
 
 /**
@@ -129,25 +143,8 @@ export function inverseFromBitReversed(re: Float64Array, im: Float64Array): void
   const n = re.length;
   if (im.length !== n) throw new Error(`fft: re has ${n} values, im ${im.length}`);
   const { cos, sin } = fftPlan(n);
-  for (let half = 1, stride = n >> 1; half < n; half <<= 1, stride >>= 1)
-    for (let start = 0; start < n; start += 2 * half)
-      for (let k = 0; k < half; k++) {
-        const wr = cos[k * stride]!;
-        const wi = -sin[k * stride]!;
-        const a = start + k;
-        const b = a + half;
-        const xr = re[b]! * wr - im[b]! * wi;
-        const xi = re[b]! * wi + im[b]! * wr;
-        re[b] = re[a]! - xr;
-        im[b] = im[a]! - xi;
-        re[a]! += xr;
-        im[a]! += xi;
-      }
-  const scale = 1 / n;
-  for (let i = 0; i < n; i++) {
-    re[i]! *= scale;
-    im[i]! *= scale;
-  }
+  decimationInTime(re, im, cos, sin, -1);
+  scaleBy(re, im, 1 / n);
 }
 
 /** The direct O(N²) DFT, the reference the FFT is tested against. */
