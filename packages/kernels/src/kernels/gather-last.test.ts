@@ -14,23 +14,32 @@ import {
 import { registerKernelsBackend } from '../backend.js';
 import { expectNoLeaks, expectSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
 
-/** Index values in [0, size), with repeats and some values never picked (iRPE's case). */
-const indexOf = (picks: number, size: number) =>
+/**
+ * Index values in [0, size), with repeats and some values never picked (iRPE's case). With
+ * `run` > 1, neighbours share a value in runs of that length, and a value comes back in later
+ * runs (iRPE's clipped far offsets), which the scatter-add sums run by run.
+ */
+const indexOf = (picks: number, size: number, run: number) =>
   tf.tensor1d(
-    Array.from({ length: picks }, (_, p) => (p * 7 + (p % 3)) % Math.max(1, size - 1)),
+    Array.from({ length: picks }, (_, p) => {
+      const q = Math.floor(p / run);
+      return (q * 7 + (q % 3)) % Math.max(1, size - 1);
+    }),
     'int32',
   );
 
-const CASES: { leading: number[]; size: number; picks: number }[] = [
-  { leading: [], size: 5, picks: 9 },
-  { leading: [3], size: 11, picks: 4 },
-  { leading: [2, 3], size: 13 * 50, picks: 13 * 13 },
+const CASES: { leading: number[]; size: number; picks: number; run: number }[] = [
+  { leading: [], size: 5, picks: 9, run: 1 },
+  { leading: [3], size: 11, picks: 4, run: 1 },
+  { leading: [2, 3], size: 13 * 50, picks: 13 * 13, run: 1 },
+  { leading: [2, 3], size: 7, picks: 50, run: 4 },
+  { leading: [4], size: 3, picks: 10, run: 5 },
 ];
 
 describe('gather along the last axis and its scatter-add', () => {
   for (const host of ['wasm', 'cpu'] as const)
-    for (const { leading, size, picks } of CASES)
-      it(`${host} host, [${[...leading, size]}] read at ${picks} ids: gather, scatter-add and both gradients equal the composite ops on cpu, no leaks`, async () => {
+    for (const { leading, size, picks, run } of CASES)
+      it(`${host} host, [${[...leading, size]}] read at ${picks} ids in runs of ${run}: gather, scatter-add and both gradients equal the composite ops on cpu, no leaks`, async () => {
         const info = await registerKernelsBackend({
           name: `posenc-kernels-gather-last-${host}`,
           host,
@@ -39,7 +48,7 @@ describe('gather along the last axis and its scatter-add', () => {
         const f = () => {
           const x = tf.tensor(randomValues(sizeOf([...leading, size]), 41), [...leading, size]);
           const dy = tf.tensor(randomValues(sizeOf([...leading, picks]), 42), [...leading, picks]);
-          const index = indexOf(picks, size);
+          const index = indexOf(picks, size, run);
           const gathered = gatherLast(x, index);
           const scattered = scatterAddLast(dy, index, size);
           const [dx] = tf.grads((xi: tf.Tensor) => tf.sum(tf.mul(gatherLast(xi, index), dy)))([x]);

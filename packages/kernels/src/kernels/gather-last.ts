@@ -78,10 +78,26 @@ export const scatterAddLast: AcceleratedKernel = {
     const ids = memory.view(index!) as Int32Array;
     const to = memory.view(out) as Float32Array;
     to.fill(0);
+    if (picks === 0) return out;
+    // Runs of equal ids are summed in a register and stored once per run. iRPE's ids repeat in
+    // long runs (57% of neighbours share a bucket on a 14×14 grid: the far offsets are clipped),
+    // and `to[id] += x` on one address after another waits on its own previous store each time:
+    // 5.1 → 1.9 ms on iRPE's [8,3,38809] (medians of 31, 2 shared cores).
     for (let r = 0; r < rows; r++) {
       const source = r * picks;
       const target = r * size;
-      for (let p = 0; p < picks; p++) to[target + ids[p]!]! += from[source + p]!;
+      let run = ids[0]!;
+      let sum = 0;
+      for (let p = 0; p < picks; p++) {
+        const id = ids[p]!;
+        if (id !== run) {
+          to[target + run]! += sum;
+          run = id;
+          sum = 0;
+        }
+        sum += from[source + p]!;
+      }
+      to[target + run]! += sum;
     }
     return out;
   },
