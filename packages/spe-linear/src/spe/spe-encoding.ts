@@ -180,6 +180,8 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
   private source: SpeNoiseSource;
   private noiseVersion = 0;
   private cached?: CachedCode;
+  /** Draws of the seeded noise made for the current draw index, by what they are (see drawn). */
+  private drawnNoise = new Map<string, tf.Tensor>();
 
   constructor(readonly config: SpeConfig) {
     this.seeded = new SeededSpeNoise(config.seed);
@@ -326,12 +328,34 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
     this.noiseVersion++;
     if (this.cached) disposeCode(this.cached.code);
     this.cached = undefined;
+    for (const t of this.drawnNoise.values()) t.dispose();
+    this.drawnNoise.clear();
+  }
+
+  /**
+   * A draw of the noise that the caller owns (and disposes). The seeded source is a pure
+   * function of (seed, draw), so its draws are made once per draw index and kept: a new forward
+   * with the same draw (every forward of an evaluation, every step between two setDraw calls)
+   * reads them again instead of hashing sineSPE's H·D·2K·R normals anew (163,840 at H = 2,
+   * D = 64, K = 10, R = 64: about 10 ms per forward in JavaScript). A replayed source may hand out
+   * its stored draws in turn, so it is asked every time.
+   */
+  private drawn<T extends tf.Tensor>(what: string, make: () => T): T {
+    if (this.source !== this.seeded) return make();
+    let kept = this.drawnNoise.get(what) as T | undefined;
+    if (!kept) {
+      kept = tf.keep(make());
+      this.drawnNoise.set(what, kept);
+    }
+    return tf.clone(kept);
   }
 
   private gateOf(layer: number): Gate | undefined {
     if (!this.config.gated) return undefined;
     const { heads, headDim } = this.spec!;
-    const raw = this.source.gating(layer, heads, headDim, this.config.realizations);
+    const raw = this.drawn(`gating:${layer}`, () =>
+      this.source.gating(layer, heads, headDim, this.config.realizations),
+    );
     const epsilon = tf.tidy(() => gateEpsilon(raw));
     raw.dispose();
     return { gate: this.gates[layer] as unknown as tf.Tensor2D, epsilon };
@@ -386,7 +410,7 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
         offsets: leaf('spe_offsets') as tf.Tensor3D,
         gains: leaf('spe_gains') as tf.Tensor3D,
       };
-      const z = this.source.sine(heads, headDim, 2 * sines, realizations);
+      const z = this.drawn('sine', () => this.source.sine(heads, headDim, 2 * sines, realizations));
       const chunk = sineChunkLength(heads, batch, sines, headDim);
       try {
         return tf.tidy(() => {
