@@ -37,8 +37,10 @@ export {
   type StageStep,
 } from './staged-schedule.js';
 export {
+  CACHE_CONTEXTS,
   shortformerTraining,
   trainShortformer,
+  type CacheContext,
   type ShortformerBatch,
   type ShortformerTraining,
   type ShortformerTrainingOptions,

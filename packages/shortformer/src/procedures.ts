@@ -8,6 +8,8 @@
  * `sinusoidal`, shuffled, one stage) they are the paper's ablation: what PIA, the cache, the
  * stages and the unshuffled streams each add.
  */
+import type { CacheContext } from './staged-training.js';
+
 export interface ShortformerProcedure {
   readonly name: string;
   readonly description: string;
@@ -17,6 +19,17 @@ export interface ShortformerProcedure {
   readonly stages: readonly { readonly lengthRatio: number; readonly share: number }[];
   /** L′ = L: each subsequence attends to the previous one, in training and evaluation (§5.2). */
   readonly cache: boolean;
+  /**
+   * L′ as a share of each stage's length (default 1: L′ = L, the paper's choice); evaluation at
+   * N tokens caches the same share of N.
+   */
+  readonly cacheRatio?: number;
+  /**
+   * How the previous subsequence is attended to (`shortformerTraining`'s `context`): the paper's
+   * `cache` (default), or the diagnostics `fresh-cache` and `window`, which compute the same
+   * context afresh to measure what the cache's one-step-old, detached states cost.
+   */
+  readonly context?: CacheContext;
   /**
    * `streams`: unshuffled, each batch row one contiguous stream (the official PIA + cache code,
    * which the cache needs); `shuffled`: subsequences at random offsets, as unmodified fairseq
@@ -63,6 +76,41 @@ export const SHORTFORMER_PROCEDURES: readonly ShortformerProcedure[] = [
     encoding: 'pia',
     stages: ONE_STAGE,
     cache: true,
+    order: 'streams',
+  },
+  // Diagnostics, not in the paper: what in the cache makes pia+cache worse than pia+streams at
+  // the harness's sizes (the shortformer README, "Why the cache does not help here").
+  {
+    // The cache's states, one step old and detached, recomputed under the current weights.
+    name: 'pia+fresh-cache',
+    description:
+      "pia+cache with the previous subsequence's states recomputed under the current weights before every step (diagnostic; one more forward pass per step)",
+    encoding: 'pia',
+    stages: ONE_STAGE,
+    cache: true,
+    context: 'fresh-cache',
+    order: 'streams',
+  },
+  {
+    // The same context as the cache, with none of its mechanics: one pass over 2L tokens.
+    name: 'pia+full-context',
+    description:
+      'PIA trained on the previous L tokens and the current L in one pass with full gradient, the loss on the current L; scored with the cache (diagnostic)',
+    encoding: 'pia',
+    stages: ONE_STAGE,
+    cache: true,
+    context: 'window',
+    order: 'streams',
+  },
+  {
+    // How the cache's effect grows with how much it holds.
+    name: 'pia+cache0.25',
+    description:
+      'pia+cache with L′ = L/4: each subsequence attends to the last quarter of the previous one (diagnostic)',
+    encoding: 'pia',
+    stages: ONE_STAGE,
+    cache: true,
+    cacheRatio: 0.25,
     order: 'streams',
   },
   {

@@ -15,6 +15,7 @@
  */
 import {
   randomWindows,
+  sequencePositions,
   tf,
   tokenCrossEntropy,
   train,
@@ -51,7 +52,22 @@ export interface ShortformerTrainingOptions {
    * instead of contiguous streams; only for schedules without a cache, which needs the streams.
    */
   shuffle?: { seed: number };
+  /**
+   * What a step's subsequence attends to before its own tokens, when the stage has a cache:
+   * - `cache` (default, the paper's): every layer's states of the previous subsequence as the
+   *   previous step computed them, detached.
+   * - `fresh-cache`: the same states recomputed under the current weights before the step (one
+   *   more forward pass, without gradient, from the cache of the subsequence before that).
+   * - `window`: no cache; the previous L′ tokens are put in front of the subsequence and the
+   *   model runs over both with full gradient, the loss on the subsequence only.
+   * The last two are not the paper's procedures: they measure what the cache's one-step-old,
+   * detached states cost against the same context computed afresh.
+   */
+  context?: CacheContext;
 }
+
+export type CacheContext = 'cache' | 'fresh-cache' | 'window';
+export const CACHE_CONTEXTS: readonly CacheContext[] = ['cache', 'fresh-cache', 'window'];
 
 export interface ShortformerBatch extends StreamBatch {
   /** Index of the stage the batch belongs to. */
@@ -78,8 +94,16 @@ export function shortformerTraining(options: ShortformerTrainingOptions): Shortf
     throw new Error(
       `shortformerTraining: accumulationSteps = ${accumulation} is not allowed; expected an integer ≥ 1`,
     );
-  const { shuffle } = options;
+  const { shuffle, context: contextMode = 'cache' } = options;
   const cached = schedule.stages.find((s) => s.cacheLength > 0);
+  if (!CACHE_CONTEXTS.includes(contextMode))
+    throw new Error(
+      `shortformerTraining: context = ${JSON.stringify(contextMode)} is not allowed; expected one of ${CACHE_CONTEXTS.join(', ')}`,
+    );
+  if (contextMode !== 'cache' && !cached)
+    throw new Error(
+      `shortformerTraining: context = '${contextMode}' is not allowed without a cache; every stage has cacheLength 0`,
+    );
   if (shuffle && cached)
     throw new Error(
       `shortformerTraining: shuffle is not allowed with a cache (stage ${cached.index} caches L′ = ${cached.cacheLength}); the cache must hold the previous subsequence of the same stream`,
@@ -90,10 +114,19 @@ export function shortformerTraining(options: ShortformerTrainingOptions): Shortf
   );
   let cacheStage: ResolvedStage | undefined;
   let cache: SubsequenceCache | undefined;
+  // With context 'fresh-cache' or 'window': the inputs of the previous step of this stage and
+  // epoch. 'fresh-cache' recomputes their states (the cache then holds the subsequence before
+  // them); 'window' puts their last L′ tokens in front of the current ones.
+  let previousInputs: tf.Tensor2D | undefined;
+  const forgetPrevious = () => {
+    previousInputs?.dispose();
+    previousInputs = undefined;
+  };
 
   const cacheFor = (stage: ResolvedStage): SubsequenceCache => {
     if (cacheStage !== stage) {
       cache?.dispose();
+      forgetPrevious();
       cache = new SubsequenceCache({ cacheLength: stage.cacheLength, firstPosition });
       cacheStage = stage;
     }
@@ -125,16 +158,46 @@ export function shortformerTraining(options: ShortformerTrainingOptions): Shortf
     },
     loss(batch, context) {
       const stageCache = cacheFor(schedule.stages[batch.stage]!);
-      if (batch.epochStart) stageCache.clear();
-      return tf.tidy(() => {
+      if (batch.epochStart) {
+        stageCache.clear();
+        forgetPrevious();
+      }
+      const { cacheLength } = stageCache;
+      const keepsPrevious = contextMode !== 'cache' && cacheLength > 0;
+      const loss = tf.tidy(() => {
+        const call = { training: true, dropoutSeed: context.seed };
+        if (keepsPrevious && contextMode === 'window') {
+          // The previous tokens and the current ones in one pass, positions as the cache labels them.
+          const length = batch.inputs.shape[1];
+          const before = previousInputs
+            ? previousInputs.slice([0, Math.max(0, previousInputs.shape[1] - cacheLength)])
+            : undefined;
+          const inputs = before
+            ? (tf.concat([before, batch.inputs], 1) as tf.Tensor2D)
+            : batch.inputs;
+          const [rows, total] = inputs.shape;
+          const positions = sequencePositions(rows, total, firstPosition);
+          const logits = model.forward(inputs, { ...call, positions }).logits;
+          const own = logits.slice([0, total - length, 0], [-1, length, -1]) as tf.Tensor3D;
+          return tokenCrossEntropy(own, batch.targets);
+        }
+        // The refresh pass's states are detached by the cache, so no gradient reaches it.
+        if (keepsPrevious && previousInputs) stageCache.forward(model, previousInputs, call);
         const logits = stageCache.forward(model, batch.inputs, {
-          training: true,
-          dropoutSeed: context.seed,
+          ...call,
+          // Refreshing: keep the context's states; the next step recomputes this batch's own.
+          ...(keepsPrevious && { nextStart: 0 }),
         });
         return tokenCrossEntropy(logits, batch.targets);
       });
+      if (keepsPrevious) {
+        forgetPrevious();
+        previousInputs = tf.keep(batch.inputs.clone());
+      }
+      return loss;
     },
     dispose() {
+      forgetPrevious();
       cache?.dispose();
       cache = undefined;
       cacheStage = undefined;

@@ -21,6 +21,13 @@ const PAPER = 'Press, Smith & Lewis 2021, arXiv 2012.15832';
 type ShortformerModule = typeof Shortformer;
 type Procedure = Shortformer.ShortformerProcedure;
 
+const CONTEXT_NOTES: Record<Shortformer.CacheContext, string> = {
+  cache: 'cache of the previous subsequence',
+  'fresh-cache':
+    'cache of the previous subsequence recomputed under the current weights before every step',
+  window: 'the previous subsequence in front of each one, in one pass with full gradient',
+};
+
 /** Stage lengths in tokens for a final length L, or a reason they do not fit. */
 function stageLengths(procedure: Procedure, trainLength: number): number[] | string {
   const lengths = procedure.stages.map((s) => s.lengthRatio * trainLength);
@@ -44,6 +51,9 @@ export function shortformerRows(module: Record<string, unknown> | undefined): LM
       const short = Math.round(procedure.stages[0]!.share * steps);
       if (procedure.stages.length > 1 && (short < 1 || short >= steps))
         return `--steps ${steps} leaves no step for one of ${procedure.name}'s stages`;
+      const cacheLength = (procedure.cacheRatio ?? 1) * trainLength;
+      if (procedure.cache && !Number.isInteger(cacheLength))
+        return `--train-len ${trainLength} gives ${procedure.name} a cache of ${cacheLength} tokens; it needs a multiple of ${1 / procedure.cacheRatio!}`;
       return undefined;
     },
     prepare: async () => {
@@ -71,11 +81,15 @@ function stagedSession(
   const { trainLength, batch, steps } = context.config;
   const lengths = stageLengths(procedure, trainLength) as number[];
   const model = createModel(context, [createEncoding({ name: procedure.encoding })]);
+  const ratio = procedure.cache ? (procedure.cacheRatio ?? 1) : 0;
   const schedule = new api.StagedSchedule({
-    stages: procedure.stages.map((s, i) => ({ length: lengths[i]!, share: s.share })),
+    stages: procedure.stages.map((s, i) => ({
+      length: lengths[i]!,
+      share: s.share,
+      cacheLength: Math.round(ratio * lengths[i]!),
+    })),
     tokensPerBatch: batch * trainLength,
     totalSteps: steps,
-    defaultCache: procedure.cache ? 'length' : 0,
   });
   const train = context.data.train.tokens;
   const tokens = train instanceof Int32Array ? train : Int32Array.from(train);
@@ -85,21 +99,22 @@ function stagedSession(
     tokens,
     schedule,
     ...(shuffled && { shuffle: { seed: context.seed } }),
+    ...(procedure.context && { context: procedure.context }),
   });
   const scorer = decoderScorer(model, firstPosition);
   const data = shuffled
     ? 'shuffled subsequences (random offsets, the same for every method of a seed at the same length)'
     : 'unshuffled contiguous streams (one per batch row)';
+  const cacheShare = ratio === 1 ? 'N' : `${ratio}·N`;
   return {
     model,
     notes: [
-      `trained on ${data}, stages ${lengths.join(' → ')} with ${batch * trainLength} tokens per batch${procedure.cache ? `, cache of the previous subsequence (L′ = L)` : ''}; window positions start at ${firstPosition}`,
+      `trained on ${data}, stages ${lengths.join(' → ')} with ${batch * trainLength} tokens per batch${procedure.cache ? `, ${CONTEXT_NOTES[procedure.context ?? 'cache']} (L′ = ${ratio === 1 ? '' : `${ratio}·`}L)` : ''}; window positions start at ${firstPosition}`,
     ],
     ...(procedure.cache && {
       evalModeNotes: {
-        nonoverlapping:
-          'with the cache of the previous block (L′ = N), the first block of a segment with the N tokens before it',
-        sliding: 'with the cache of the N tokens before each window',
+        nonoverlapping: `with the cache of the previous block (L′ = ${cacheShare}), the first block of a segment with the tokens before it`,
+        sliding: `with the cache of the ${cacheShare} tokens before each window`,
       },
     }),
     parameters: () => model.parameters(),
@@ -112,7 +127,11 @@ function stagedSession(
             model,
             segments,
             spec,
-            () => new api.SubsequenceCache({ cacheLength: spec.length, firstPosition }),
+            () =>
+              new api.SubsequenceCache({
+                cacheLength: Math.round(ratio * spec.length),
+                firstPosition,
+              }),
             contexts,
           )
         : evaluatePerplexity(segments, spec, scorer),
