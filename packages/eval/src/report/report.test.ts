@@ -202,6 +202,11 @@ describe('reports', () => {
     const { markdown } = await renderReport(lmHarness, oneSeed);
     expect(markdown).toContain('## Perplexity, nonoverlapping windows');
     expect(markdown).toContain('## Perplexity, sliding window');
+    // Sliding windows are scored up to L only; past it the section says n/a and why.
+    expect(markdown).toContain(
+      'n/a at 128, 256 (past L = 64) for every method: past L a sliding window',
+    );
+    expect(markdown).toMatch(/## Perplexity, sliding window[^#]*\| method \| n \| 64 \(= L\) \|\n/);
     expect(markdown).toContain('| alibi | 1 | 3.000 | 128 | 2.0 s (resumed at step 2) | 40 ms |');
     expect(markdown).toContain('| alibi | Someone 2020 | @posenc/core |');
     expect(markdown).toContain(
@@ -213,11 +218,12 @@ describe('reports', () => {
     expect(markdown).toContain('exp(H) = 22.20');
   });
 
-  it('html: the tables, three SVG charts with captions, the unigram line inside the loss chart, text escaped', async () => {
+  it('html: the tables, SVG charts with captions (none for a mode with one length), the unigram line inside the loss chart, text escaped', async () => {
     const { html } = await renderReport(lmHarness, oneSeed);
     expect(html.startsWith('<!doctype html>')).toBe(true);
-    expect((html.match(/<svg[\s>]/g) ?? []).length).toBe(3);
-    expect((html.match(/<figcaption>/g) ?? []).length).toBe(3);
+    // Nonoverlapping perplexity and training loss; sliding windows have one length (L) here.
+    expect((html.match(/<svg[\s>]/g) ?? []).length).toBe(2);
+    expect((html.match(/<figcaption>/g) ?? []).length).toBe(2);
     expect(html).toContain('<td class="best">9.10</td>');
     expect(html).toContain('class="marks"'); // Vega's SVG renderer
     expect(html).toContain('--out &lt;dir&gt;');

@@ -70,8 +70,8 @@ describe('posenc bench lm, tiny run', () => {
       expect(evaluations.map((e) => `${e.mode}@${e.length}`)).toEqual([
         'nonoverlapping@16',
         'sliding@16',
+        // Sliding windows are scored up to L only (evaluate.ts, scoredAt).
         'nonoverlapping@32',
-        'sliding@32',
       ]);
       for (const e of evaluations) {
         expect(c.metrics[`${e.mode}@${e.length}`]).toBe(e.perplexity);
@@ -85,9 +85,12 @@ describe('posenc bench lm, tiny run', () => {
     const md = await readFile(join(dir, 'report.md'), 'utf8');
     expect(md).toMatch(/\| method \| n \| 16 \(= L\) \| 32 \|/);
     expect(md).toMatch(/\| alibi \| 1 \| \**\d+\.\d\d\**/);
+    expect(md).toMatch(/\| method \| n \| 16 \(= L\) \|\n/);
+    expect(md).toContain('n/a at 32 (past L = 16) for every method: past L a sliding window');
     expect(md).not.toMatch(/NaN|Infinity|undefined/);
     const html = await readFile(join(dir, 'report.html'), 'utf8');
-    expect((html.match(/<svg/g) ?? []).length).toBe(3);
+    // Nonoverlapping perplexity and training loss; the sliding mode has one length, no chart.
+    expect((html.match(/<svg/g) ?? []).length).toBe(2);
     expect(html).not.toMatch(/NaN|undefined/);
     expect(first.stdout).toContain('| alibi | 1 |');
   });
@@ -138,9 +141,10 @@ describe('posenc bench lm, tiny run', () => {
     expect(md).toMatch(/\| alibi \| 2 \| \**\d+\.\d\d ± \d+\.\d\d\**/);
     expect(md).toContain('mean ± sample standard deviation over the seeds');
     const html = await readFile(join(root, 'run', 'report.html'), 'utf8');
-    // Error bars: one rule per method and length in each perplexity chart.
+    // Error bars: one rule per method and length in the perplexity chart (nonoverlapping; the
+    // sliding mode has one length here, L, and no chart).
     const bars = [...html.matchAll(/<g class="mark-rule role-mark spread[^"]*"[^>]*>(.*?)<\/g>/gs)];
-    expect(bars).toHaveLength(2);
+    expect(bars).toHaveLength(1);
     for (const [, marks] of bars) expect((marks!.match(/<line/g) ?? []).length).toBe(2 * 2);
     expect(html).toContain('Bars: ± one sample standard deviation over seeds');
   });

@@ -13,7 +13,14 @@ import type { BenchResults } from '../../run/results.js';
 import { summarizeSeeds } from '../../run/stats.js';
 import type { LMConfig } from './config.js';
 import type { LMDataFacts } from './data.js';
-import { lmMetrics, metricKey, MODE_TITLES, type LMDetails } from './evaluate.js';
+import {
+  lmMetrics,
+  metricKey,
+  MODE_TITLES,
+  NOT_SCORED_REASON,
+  scoredAt,
+  type LMDetails,
+} from './evaluate.js';
 import { EVAL_MODES, type EvalMode } from './evaluation/windows.js';
 
 type LMResults = BenchResults<LMConfig>;
@@ -53,7 +60,9 @@ export function perplexityChart(results: LMResults, mode: EvalMode): LineChart {
 }
 
 function modeSection(results: LMResults, mode: EvalMode): ReportSection {
-  const chart = perplexityChart(results, mode);
+  const { evalLengths, trainLength } = results.config;
+  const metrics = lmMetrics(results.config, [mode]);
+  const skipped = evalLengths.filter((length) => !scoredAt(mode, length, trainLength));
   const notes = [...cellsByMethod(results)]
     .map(([method, cells]) => [
       method,
@@ -61,14 +70,24 @@ function modeSection(results: LMResults, mode: EvalMode): ReportSection {
     ])
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
     .map(([method, note]) => `${method}: ${note}`);
+  const notScored = skipped.length
+    ? [
+        `n/a at ${skipped.join(', ')} (past L = ${trainLength}) for every method: ${NOT_SCORED_REASON[mode] ?? 'not scored there'}.`,
+      ]
+    : [];
+  // A chart needs two lengths at least.
+  const chart = metrics.length > 1 ? perplexityChart(results, mode) : undefined;
   return {
     title: `Perplexity, ${MODE_TITLES[mode]}`,
-    table: metricTable(results, lmMetrics(results.config, [mode])),
+    ...(notScored.length && { paragraphs: notScored }),
+    ...(metrics.length && { table: metricTable(results, metrics) }),
     ...(notes.length && { bullets: notes }),
-    figure: {
-      chart,
-      caption: `Perplexity per token against evaluation length (log scale), ${MODE_TITLES[mode]}; lower is better. ${chartLegend(chart)}`,
-    },
+    ...(chart && {
+      figure: {
+        chart,
+        caption: `Perplexity per token against evaluation length (log scale), ${MODE_TITLES[mode]}; lower is better. ${chartLegend(chart)}`,
+      },
+    }),
   };
 }
 
