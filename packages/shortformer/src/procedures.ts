@@ -124,6 +124,17 @@ export const SHORTFORMER_PROCEDURES: readonly ShortformerProcedure[] = [
     order: 'shuffled',
   },
   {
+    // pia+staged on the staged baseline's schedule (§4.2) instead of Shortformer's (§6): how
+    // much of what the stages do to PIA in a short run is the share of steps at L/4.
+    name: 'pia+staged-short',
+    description:
+      "position-infused attention + staged training on the staged baseline's schedule (L/4 for the first 50/205 of the steps, then L), shuffled, no cache",
+    encoding: 'pia',
+    stages: STAGED_BASELINE,
+    cache: false,
+    order: 'shuffled',
+  },
+  {
     // §5.3: "PIA without cache, data shuffling disabled" (19.44 against 19.35 shuffled): what
     // the unshuffled streams the cache needs cost without it.
     name: 'pia+streams',
