@@ -4,6 +4,7 @@
  * zero-copy, so an accelerated kernel copies nothing on the way in or out.
  */
 import type { tf } from '@posenc/core';
+import { isWasmMemory, type WasmMemory } from './webassembly.js';
 
 export type HostName = 'wasm' | 'cpu';
 export type HostArray = Float32Array | Int32Array | Uint8Array;
@@ -16,11 +17,18 @@ export interface HostMemory {
   view(info: TensorInfo): HostArray;
   /** A new tensor of the backend, its data uninitialised (zero on cpu). */
   allocate(shape: readonly number[], dtype: DataType): TensorInfo;
+  /**
+   * The wasm host's memory itself, where the backend exposes it: loops compiled to wasm import
+   * it and run on tensors in place, at their views' byte offsets.
+   */
+  readonly heap?: WasmMemory;
 }
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   typedArrayFromHeap(info: TensorInfo): HostArray;
+  /** The Emscripten module; its `asm` holds the instance's exports, the memory among them. */
+  wasm?: { asm?: { memory?: unknown } };
 }
 
 interface CpuBackendLike {
@@ -47,10 +55,12 @@ export function typedArrayFor(dtype: DataType, size: number): HostArray {
 
 export function wasmMemory(backend: unknown): HostMemory {
   const wasm = backend as WasmBackendLike;
+  const heap = wasm.wasm?.asm?.memory;
   return {
     host: 'wasm',
     view: (info) => wasm.typedArrayFromHeap(info),
     allocate: (shape, dtype) => wasm.makeOutput([...shape], dtype),
+    ...(isWasmMemory(heap) && { heap }),
   };
 }
 
