@@ -9,7 +9,7 @@
   (func (export "gather")
     (param $from i32) (param $size i32) (param $ids i32) (param $picks i32)
     (param $to i32) (param $rows i32)
-    (local $row i32) (local $id i32) (local $end i32)
+    (local $id i32) (local $end i32)
     (block $rows_done
       (loop $each_row
         (br_if $rows_done (i32.eqz (local.get $rows)))
