@@ -4,8 +4,11 @@
  * H = 2 heads of D = 64 (non-causal, as an LRA encoder layer), timed and measured:
  *   - linear attention (ReLU + 10⁻³, LRA's linear row) with gated sineSPE (R = 64, K = 10), N = 1k … 16k;
  *   - softmax attention, N = 1k … 8k (its [N, N] scores dominate);
- *   - plain linear attention and FFT-RPE (clipped bias, ±128), N = 1k … 8k.
- * Time is the median of POSENC_BENCH_RUNS runs (default 3) after one warm-up; memory is the peak
+ *   - plain linear attention and FFT-RPE (clipped bias, ±128 or POSENC_BENCH_RPE_DISTANCE), N = 1k … 8k: `linear+fft-rpe` as
+ *     users get it (algorithm 'auto', which takes the band path here), `linear+fft-rpe:fft` with
+ *     the Toeplitz product forced onto the FFT.
+ * Time is the median of POSENC_BENCH_RUNS runs (default 3) after one warm-up, each ending in the
+ * read-back of the output's sum; memory is the peak
  * of bytes held by live tensors during the pass (tf.profile's peakBytes: what the pass allocates
  * through TF.js on any backend, unlike the process RSS, which the wasm heap never returns).
  * Prints a table and the ratios the package README states; assertions are not made here.
@@ -23,6 +26,7 @@ import {
 } from '@posenc/core';
 import { testBuildSpec } from '@posenc/core/testing';
 import '../index.js';
+import { bandCost, bandPlan } from '../rpe/banded.js';
 
 const [H, D] = [2, 64];
 
@@ -41,7 +45,16 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-const METHODS = ['linear+spe', 'softmax', 'linear', 'linear+fft-rpe'] as const;
+/** FFT-RPE's ±maxDistance (POSENC_BENCH_RPE_DISTANCE, default 128): the band path's cost. */
+const RPE_DISTANCE = intFromEnv('POSENC_BENCH_RPE_DISTANCE', 128);
+
+const METHODS = [
+  'linear+spe',
+  'softmax',
+  'linear',
+  'linear+fft-rpe',
+  'linear+fft-rpe:fft',
+] as const;
 type Method = (typeof METHODS)[number];
 
 /** A comma-separated subset of `allowed` (all of it when unset). */
@@ -62,6 +75,8 @@ interface Figure {
   n: number;
   ms: number;
   peakBytes: number;
+  /** The path FFT-RPE took, as the encoding reports it. */
+  path?: string;
 }
 
 function encodingsOf(method: Method): PositionEncoding[] {
@@ -72,7 +87,9 @@ function encodingsOf(method: Method): PositionEncoding[] {
   };
   if (method === 'linear+spe')
     return [make({ name: 'spe', kind: 'sine', realizations: 64, sines: 10 })];
-  if (method === 'linear+fft-rpe') return [make({ name: 'fft-rpe', maxDistance: 128 })];
+  if (method === 'linear+fft-rpe') return [make({ name: 'fft-rpe', maxDistance: RPE_DISTANCE })];
+  if (method === 'linear+fft-rpe:fft')
+    return [make({ name: 'fft-rpe', maxDistance: RPE_DISTANCE, algorithm: 'fft' })];
   return [];
 }
 
@@ -98,7 +115,9 @@ async function measure(method: Method, n: number, runs: number): Promise<Figure>
         method === 'softmax'
           ? softmaxAttention(q, k, v, { encodings, ctx }).output
           : linearAttention(q, k, v, { encodings, ctx, featureMap: 'relu+eps' });
-      out.dataSync();
+      // A scalar of the output, not the output: reading back [1, 2, 8192, 64] (4 MB) took
+      // 0.5–15 ms by itself, at random (a GC, measured), as much as linear attention's whole pass.
+      tf.sum(out).dataSync();
     });
   const times: number[] = [];
   for (let run = 0; run <= runs; run++) {
@@ -107,13 +126,14 @@ async function measure(method: Method, n: number, runs: number): Promise<Figure>
     if (run > 0) times.push(performance.now() - start); // run 0 warms up
   }
   const profile = await tf.profile(pass);
+  const path = encodings.map((e) => (e as { lastAlgorithm?: string }).lastAlgorithm).find(Boolean);
   tf.dispose([q, k, v]);
   for (const e of encodings) {
     for (const p of Object.values(e.parameters?.() ?? {})) p.dispose();
     e.dispose?.();
   }
   disposePositions(positions);
-  return { method, n, ms: median(times), peakBytes: profile.peakBytes };
+  return { method, n, ms: median(times), peakBytes: profile.peakBytes, path };
 }
 
 /**
@@ -132,28 +152,35 @@ function fftRpeArithmeticRatio(n: number, m: number, dv: number): number {
   return fftRpe / linear;
 }
 
+/** Multiply-adds per head of FFT-RPE's band path over plain linear attention's (as above). */
+function bandArithmeticRatio(n: number, reach: number, m: number, dv: number): number {
+  const plan = bandPlan({ queryStart: 0, keyStart: 0, queries: n, keys: n }, reach);
+  return bandCost(plan, m, dv, false) / (2 * n * m * dv + 2 * n * m);
+}
+
 async function main(): Promise<void> {
   const runs = intFromEnv('POSENC_BENCH_RUNS', 3);
   const choice = await initEngine();
   console.log(
-    `engine ${choice.engine} (${choice.backend}); B=1, H=${H}, D=${D}, non-causal forward; median of ${runs} runs`,
+    `engine ${choice.engine} (${choice.backend}); B=1, H=${H}, D=${D}, non-causal forward; median of ${runs} runs; FFT-RPE ±${RPE_DISTANCE}`,
   );
   const plan: [Method, number[]][] = [
     ['linear+spe', [1024, 2048, 4096, 8192, 16384]],
     ['softmax', [1024, 2048, 4096, 8192]],
     ['linear', [1024, 2048, 4096, 8192]],
     ['linear+fft-rpe', [1024, 2048, 4096, 8192]],
+    ['linear+fft-rpe:fft', [1024, 2048, 4096, 8192]],
   ];
   const only = listFromEnv('POSENC_BENCH_METHODS', METHODS);
   const figures: Figure[] = [];
-  console.log('| method | N | ms | µs/token | peak MiB |');
-  console.log('| --- | ---: | ---: | ---: | ---: |');
+  console.log('| method | N | ms | µs/token | peak MiB | path |');
+  console.log('| --- | ---: | ---: | ---: | ---: | --- |');
   for (const [method, lengths] of plan.filter(([m]) => only.includes(m)))
     for (const n of lengths) {
       const f = await measure(method, n, runs);
       figures.push(f);
       console.log(
-        `| ${method} | ${n} | ${f.ms.toFixed(1)} | ${((1000 * f.ms) / n).toFixed(2)} | ${(f.peakBytes / 2 ** 20).toFixed(1)} |`,
+        `| ${method} | ${n} | ${f.ms.toFixed(1)} | ${((1000 * f.ms) / n).toFixed(2)} | ${(f.peakBytes / 2 ** 20).toFixed(1)} | ${f.path ?? ''} |`,
       );
     }
   const at = (method: Method, n: number) => figures.find((f) => f.method === method && f.n === n);
@@ -190,8 +217,14 @@ async function main(): Promise<void> {
     1,
     '≤ 2×',
   );
+  line(
+    'FFT-RPE forced onto the FFT / linear at N=8k, time',
+    ratio(at('linear+fft-rpe:fft', 8192), at('linear', 8192), (f) => f.ms),
+    1,
+    'none: the FFT path is for positions the band does not cover',
+  );
   console.log(
-    `FFT-RPE / linear at N=8k, arithmetic (flops of radix-2 FFTs against linear attention's products): ${fftRpeArithmeticRatio(8192, D, D).toFixed(1)}×`,
+    `FFT-RPE / linear at N=8k, arithmetic: band path ${bandArithmeticRatio(8192, RPE_DISTANCE, D, D).toFixed(1)}× (multiply-adds), FFT path ${fftRpeArithmeticRatio(8192, D, D).toFixed(1)}× (flops of radix-2 FFTs against linear attention's products)`,
   );
 }
 

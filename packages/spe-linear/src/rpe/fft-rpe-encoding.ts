@@ -11,6 +11,11 @@
  * b is a learnable table per layer and head: one entry per offset in [−maxDistance, maxDistance]
  * with farther offsets clipped to the ends (`clip`), or T5's logarithmic buckets (`log`). It
  * starts at 0 (c = 1: plain linear attention), as a bias table usually does.
+ *
+ * Both tables are constant past ±maxDistance, so where positions are consecutive the same
+ * weighting is also a band of exact weights plus two constant tails (`banded.ts`), computed with
+ * the engine's dense products at a fraction of the FFTs' arithmetic. `algorithm: 'auto'` takes
+ * whichever costs fewer operations; 'fft' and 'band' force one (the tests compare them).
  */
 import {
   scopedName,
@@ -28,6 +33,16 @@ import {
   type SequencePositions,
 } from '@posenc/core';
 import {
+  bandCost,
+  bandedToeplitzAttention,
+  bandPlan,
+  type BandPlan,
+  consecutiveLayout,
+  windowOffsets,
+  type BandWeights,
+  type ConsecutiveLayout,
+} from './banded.js';
+import {
   offsetRange,
   toeplitzAttentionSums,
   toeplitzProduct,
@@ -43,6 +58,12 @@ export const fftRpeSchema = {
   },
   maxDistance: { type: 'number', integer: true, min: 1, default: 128 },
   numBuckets: { type: 'number', integer: true, min: 2, default: 32, doc: "buckets of 'log'" },
+  algorithm: {
+    type: 'enum',
+    values: ['auto', 'fft', 'band'],
+    default: 'auto',
+    doc: "'fft' = Toeplitz product by FFT, O(N log N), any integer positions; 'band' = exact weights within ±maxDistance and constant tails by prefix sums, O(N·maxDistance), consecutive positions; 'auto' = the cheaper that applies",
+  },
 } as const satisfies Schema;
 
 export type FftRpeConfig = ConfigOf<typeof fftRpeSchema>;
@@ -69,6 +90,8 @@ export class FftRpeEncoding implements PositionEncoding {
   readonly name = 'fft-rpe';
   private spec?: EncodingBuildSpec;
   private tables: tf.Variable[] = [];
+  /** The path the last attention call took ('band' or 'fft'), for benchmarks and diagnostics. */
+  lastAlgorithm?: 'band' | 'fft';
 
   constructor(readonly config: FftRpeConfig) {}
 
@@ -92,6 +115,81 @@ export class FftRpeEncoding implements PositionEncoding {
       numBuckets: c.numBuckets,
       maxDistance: c.maxDistance,
     });
+  }
+
+  /**
+   * The distance R past which the table is constant on each side (the band path's premise):
+   * maxDistance for both bucketings, checked against the bucket function itself.
+   */
+  get reach(): number | undefined {
+    const r = this.config.maxDistance;
+    const far = 2 ** 30;
+    const flat =
+      this.bucketOf(r + 1) === this.bucketOf(far) && this.bucketOf(-r - 1) === this.bucketOf(-far);
+    return flat ? r : undefined;
+  }
+
+  /** The band path's weights for `layer`: exp(b) on the window and at the two tails. */
+  private bandWeights(layer: number, plan: BandPlan, causal: boolean): BandWeights {
+    const { ids, visible } = this.windowBuckets(plan);
+    const h = this.spec!.heads;
+    const table = this.tables[layer]!;
+    let window = tf.exp(tf.gather(table, tf.tensor1d(ids, 'int32'), 1));
+    if (causal) window = tf.mul(window, tf.tensor1d(visible));
+    const column = (offset: number) =>
+      tf.exp(tf.gather(table, tf.tensor1d([this.bucketOf(offset)], 'int32'), 1)).reshape([h]);
+    return {
+      window: window.reshape([h, plan.block, plan.width]) as tf.Tensor3D,
+      before: column(-plan.reach - 1) as tf.Tensor1D,
+      after: (causal ? tf.zeros([h]) : column(plan.reach + 1)) as tf.Tensor1D,
+    };
+  }
+
+  /** Per block length: the window's bucket ids and causal mask, the same in every layer. */
+  private readonly windowCache = new Map<number, { ids: Int32Array; visible: Float32Array }>();
+
+  private windowBuckets(plan: BandPlan) {
+    let entry = this.windowCache.get(plan.block);
+    if (!entry) {
+      const offsets = windowOffsets(plan);
+      entry = {
+        ids: Int32Array.from(offsets, (o) => this.bucketOf(o)),
+        visible: Float32Array.from(offsets, (o) => (o <= 0 ? 1 : 0)),
+      };
+      this.windowCache.set(plan.block, entry);
+    }
+    return entry;
+  }
+
+  /**
+   * 'band' or 'fft' for this call. 'auto' takes the band when it applies and does fewer
+   * operations: the FFT path does 5·M·log₂M flops per transform of (m·Dv + m)/2 channel pairs,
+   * forward and back, at M = 2^⌈log₂(Nq + Nk − 1)⌉.
+   */
+  private algorithmFor(
+    band: ConsecutiveLayout | string,
+    reach: number | undefined,
+    dims: { m: number; md: number; dv: number; shared: boolean },
+  ): 'band' | 'fft' {
+    const asked = this.config.algorithm;
+    if (asked === 'fft') return 'fft';
+    const why =
+      reach === undefined
+        ? `the table is not constant past ±maxDistance = ${this.config.maxDistance}`
+        : typeof band === 'string'
+          ? band
+          : undefined;
+    if (asked === 'band') {
+      if (why)
+        throw new Error(`${OWNER}: algorithm 'band' does not apply: ${why}; use 'fft' or 'auto'`);
+      return 'band';
+    }
+    if (why) return 'fft';
+    const layout = band as ConsecutiveLayout;
+    const size = 2 ** Math.ceil(Math.log2(Math.max(2, layout.queries + layout.keys - 1)));
+    const fftFlops = ((dims.m * dims.dv + dims.md) / 2) * 2 * 5 * size * Math.log2(size);
+    const bandFlops = 2 * bandCost(bandPlan(layout, reach!), dims.m, dims.dv, !dims.shared);
+    return bandFlops < fftFlops ? 'band' : 'fft';
   }
 
   build(spec: EncodingBuildSpec): void {
@@ -148,6 +246,26 @@ export class FftRpeEncoding implements PositionEncoding {
       rows.length === 1 && b > 1 ? Array<Int32Array>(b).fill(rows[0]!) : rows;
     const layout0 = { inputPositions: broadcast(keys), outputPositions: broadcast(queries) };
     if (ctx.causal) checkCausalPositions(layout0.inputPositions, layout0.outputPositions);
+    const band = consecutiveLayout(layout0.inputPositions, layout0.outputPositions);
+    const reach = this.reach;
+    const shared =
+      features.denominatorQ === features.numeratorQ &&
+      features.denominatorK === features.numeratorK;
+    const md = features.denominatorQ.shape[3];
+    this.lastAlgorithm = this.algorithmFor(band, reach, { m, md, dv, shared });
+    if (this.lastAlgorithm === 'band') {
+      const plan = bandPlan(band as ConsecutiveLayout, reach!);
+      return tf.tidy(
+        () =>
+          bandedToeplitzAttention(
+            features,
+            v,
+            plan,
+            this.bandWeights(ctx.layer, plan, ctx.causal),
+            ctx.causal,
+          ) as unknown as tf.TensorContainerObject,
+      ) as unknown as { numerator: tf.Tensor4D; denominator: tf.Tensor4D };
+    }
     const range = offsetRange(layout0.inputPositions, layout0.outputPositions);
     const layout: ToeplitzLayout = { ...layout0, offsetMin: range.min };
     return tf.tidy(() => {
@@ -213,7 +331,7 @@ function checkCausalPositions(keys: readonly Int32Array[], queries: readonly Int
 export const fftRpeDefinition: EncodingDefinition<typeof fftRpeSchema> = {
   name: 'fft-rpe',
   description:
-    'Relative position bias for kernelized (linear) attention: c = exp(b_{j−i}) weights φ(q)·φ(k) as a Toeplitz matrix, applied by FFT in O(N log N)',
+    'Relative position bias for kernelized (linear) attention: c = exp(b_{j−i}) weights φ(q)·φ(k) as a Toeplitz matrix, applied by FFT in O(N log N) or, for consecutive positions, as a band plus constant tails in O(N·maxDistance)',
   paper: 'Luo et al. 2021, NeurIPS, arXiv 2106.12566',
   package: '@posenc/spe-linear',
   schema: fftRpeSchema,

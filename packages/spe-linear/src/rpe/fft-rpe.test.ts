@@ -66,6 +66,10 @@ function explicit(
   return out;
 }
 
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
 function encodingWith(config: Record<string, unknown>): FftRpeEncoding {
   const encoding = createFromDefinition(fftRpeDefinition, config) as FftRpeEncoding;
   encoding.build(testBuildSpec({ heads: 2, headDim: 4, layers: 1 }));
@@ -98,43 +102,122 @@ describe('FFT-RPE equals the explicit Toeplitz-weighted attention', () => {
       queries: 5,
     },
     { name: 'non-causal, gaps', causal: false, keys: [[1, 2, 4, 7, 8, 30, 31, 33]], queries: 8 },
+    // Longer than the band path's window (maxDistance 4: blocks of 4, a window of 12 keys), so
+    // both of its tails carry keys; the cache rows put keys before the first query.
+    { name: 'non-causal, 30 positions', causal: false, keys: [range(3, 33)], queries: 30 },
+    { name: 'causal, 30 positions', causal: true, keys: [range(0, 30)], queries: 30 },
+    { name: 'causal after a 13-key cache', causal: true, keys: [range(-5, 26)], queries: 18 },
+    { name: 'non-causal after a 13-key cache', causal: false, keys: [range(0, 31)], queries: 18 },
   ];
-  for (const buckets of ['clip', 'log'] as const)
-    for (const c of cases)
-      it(`${c.name} (${buckets} buckets)`, () => {
-        const encoding = encodingWith({ buckets, maxDistance: 4, numBuckets: 6 });
-        const batch = 2;
-        const keyIds = c.keys.length === batch ? c.keys : [c.keys[0]!, c.keys[0]!];
-        const queryIds = keyIds.map((row) => row.slice(row.length - c.queries));
-        const nk = keyIds[0]!.length;
-        const q = tf.randomNormal([batch, 2, c.queries, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
-        const k = tf.randomNormal([batch, 2, nk, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
-        const v = tf.randomNormal([batch, 2, nk, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const consecutive = (rows: number[][]) =>
+    rows.every((r) => r.every((p, i) => p === r[0]! + i) && r[0] === rows[0]![0]);
+  for (const algorithm of ['fft', 'band', 'auto'] as const)
+    for (const buckets of ['clip', 'log'] as const)
+      for (const c of cases)
+        it(`${c.name} (${buckets} buckets, algorithm ${algorithm})`, () => {
+          const encoding = encodingWith({ buckets, maxDistance: 4, numBuckets: 6, algorithm });
+          const batch = 2;
+          const keyIds = c.keys.length === batch ? c.keys : [c.keys[0]!, c.keys[0]!];
+          const queryIds = keyIds.map((row) => row.slice(row.length - c.queries));
+          const nk = keyIds[0]!.length;
+          const q = tf.randomNormal([batch, 2, c.queries, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
+          const k = tf.randomNormal([batch, 2, nk, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
+          const v = tf.randomNormal([batch, 2, nk, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+          const ctx = attentionContext({
+            queries: positionsFromIds(queryIds),
+            keys: positionsFromIds(keyIds),
+            heads: 2,
+            headDim: 4,
+            causal: c.causal,
+            kind: 'linear',
+          });
+          const attend = (x: tf.Tensor4D) =>
+            linearAttention(x, k, v, { encodings: [encoding], ctx, eps: EPS });
+          if (algorithm === 'band' && !consecutive(keyIds)) {
+            expect(() => attend(q)).toThrow(
+              /algorithm 'band' does not apply: (key|query) positions of row \d are not consecutive/,
+            );
+            tf.dispose([q, k, v]);
+            disposeAttentionContext(ctx);
+            encoding.dispose();
+            return;
+          }
+          const expected = explicit(encoding, q, k, v, queryIds, keyIds, c.causal);
+          // Evaluation runs the fused forward; under a gradient tape, the stored-channel product.
+          const out = attend(q);
+          expectClose(out, expected, { atol: 1e-5 }, 'fused forward');
+          let taped: tf.Tensor | undefined;
+          const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => {
+            const y = attend(x as tf.Tensor4D);
+            taped = tf.keep(y.clone());
+            return y.sum();
+          })(q);
+          tf.dispose([value, grad]);
+          expectClose(taped!, expected, { atol: 1e-5 }, 'under a gradient tape');
+          tf.dispose([q, k, v, out, taped!]);
+          disposeAttentionContext(ctx);
+          encoding.dispose();
+        });
+
+  // The band path's gradient is TF.js's own, the FFT path's a hand-written one: they must agree
+  // for every input and for the bias table, with both tails carrying keys.
+  for (const causal of [false, true])
+    for (const buckets of ['clip', 'log'] as const)
+      it(`band and FFT paths have the same gradients (${causal ? 'causal' : 'non-causal'}, ${buckets})`, () => {
+        const ids = [range(0, 30)];
+        const queries = positionsFromIds([range(8, 30)]);
         const ctx = attentionContext({
-          queries: positionsFromIds(queryIds),
-          keys: positionsFromIds(keyIds),
+          queries,
+          keys: positionsFromIds(ids),
           heads: 2,
           headDim: 4,
-          causal: c.causal,
+          causal,
           kind: 'linear',
         });
-        const attend = (x: tf.Tensor4D) =>
-          linearAttention(x, k, v, { encodings: [encoding], ctx, eps: EPS });
-        const expected = explicit(encoding, q, k, v, queryIds, keyIds, c.causal);
-        // Evaluation runs the fused forward; under a gradient tape, the stored-channel product.
-        const out = attend(q);
-        expectClose(out, expected, { atol: 1e-5 }, 'fused forward');
-        let taped: tf.Tensor | undefined;
-        const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => {
-          const y = attend(x as tf.Tensor4D);
-          taped = tf.keep(y.clone());
-          return y.sum();
-        })(q);
-        tf.dispose([value, grad]);
-        expectClose(taped!, expected, { atol: 1e-5 }, 'under a gradient tape');
-        tf.dispose([q, k, v, out, taped!]);
+        const inputs = tf.tidy(() => [
+          tf.variable(tf.randomNormal([2, 2, 22, 4], 0, 1, 'float32', 1)),
+          tf.variable(tf.randomNormal([2, 2, 30, 4], 0, 1, 'float32', 2)),
+          tf.variable(tf.randomNormal([2, 2, 30, 3], 0, 1, 'float32', 3)),
+        ]);
+        const probe = tf.randomNormal([2, 2, 22, 3], 0, 1, 'float32', 4);
+        const gradients = (algorithm: 'fft' | 'band') => {
+          const encoding = encodingWith({ buckets, maxDistance: 4, numBuckets: 6, algorithm });
+          const table = Object.values(encoding.parameters())[0]!;
+          const [q, k, v] = inputs as [tf.Variable, tf.Variable, tf.Variable];
+          const { value, grads } = tf.variableGrads(
+            () =>
+              tf.sum(
+                tf.mul(
+                  linearAttention(
+                    q as unknown as tf.Tensor4D,
+                    k as unknown as tf.Tensor4D,
+                    v as unknown as tf.Tensor4D,
+                    {
+                      encodings: [encoding],
+                      ctx,
+                      eps: EPS,
+                    },
+                  ),
+                  probe,
+                ),
+              ) as tf.Scalar,
+            [q, k, v, table],
+          );
+          const out = [q, k, v, table].map((x) => grads[x.name]!);
+          value.dispose();
+          encoding.dispose();
+          return out;
+        };
+        const fft = gradients('fft');
+        const band = gradients('band');
+        ['q', 'k', 'v', 'table'].forEach((name, i) => {
+          const largest = tf.tidy(() => tf.max(tf.abs(fft[i]!)));
+          expect(largest.dataSync()[0]).toBeGreaterThan(1e-3);
+          largest.dispose();
+          expectClose(band[i]!, fft[i]!.dataSync(), { atol: 1e-4 }, `gradient of ${name}`);
+        });
+        tf.dispose([...fft, ...band, ...inputs, probe]);
         disposeAttentionContext(ctx);
-        encoding.dispose();
       });
 
   it('padding keys are left out exactly', () => {
