@@ -23,7 +23,6 @@
  * m = Dv = 64, against 37× for radix-2 FFTs at N = 8k. At N = 8k on 2 cores the forward took
  * 17–23 ms here, against 6.9 s by FFT (measured; the package README has the table).
  */
- */
 import { tf } from '@posenc/core';
 import { prefixSums } from './prefix-sums.js';
 
@@ -67,7 +66,8 @@ export function consecutiveLayout(
 /**
  * How one call is cut into blocks. The block length T is the power of two ≥ R (so that the window
  * is three blocks, w = 1), ≥ 64 unless the grid is short (then about an eighth of it, so that
- * short sequences still span several blocks), at most 256:
+ * short sequences still span several blocks), at most 256, and never longer than needed to
+ * hold the whole grid (a 26-token ListOps row is one block of 32 with no neighbours):
  * - smaller blocks bring the window towards 2R + T but multiply the copies of K and V the windows
  *   hold and shrink the products: at N = 8k, R = 128 a forward took 38–67 ms with T = 32,
  *   34–57 ms with T = 64 and 20–47 ms with T = 128 (10 runs each, measured);
@@ -93,14 +93,16 @@ export function bandPlan(layout: ConsecutiveLayout, reach: number): BandPlan {
   const span = end - origin;
   const minimum = Math.min(64, span / 8);
   let block = 4;
-  while ((block < reach || block < minimum) && block < 256) block *= 2;
-  const side = Math.ceil(reach / block);
+  while ((block < reach || block < minimum) && block < 256 && block < span) block *= 2;
+  const blocks = Math.ceil(span / block);
+  // A window never reaches past the grid: with nb − 1 blocks on each side it holds every key.
+  const side = Math.min(Math.ceil(reach / block), blocks - 1);
   return {
     reach,
     block,
     side,
     width: (2 * side + 1) * block,
-    blocks: Math.ceil(span / block),
+    blocks,
     queryAt: layout.queryStart - origin,
     keyAt: layout.keyStart - origin,
   };

@@ -145,18 +145,19 @@ export class FftRpeEncoding implements PositionEncoding {
     };
   }
 
-  /** Per block length: the window's bucket ids and causal mask, the same in every layer. */
-  private readonly windowCache = new Map<number, { ids: Int32Array; visible: Float32Array }>();
+  /** Per block length and side: the window's bucket ids and causal mask, for every layer. */
+  private readonly windowCache = new Map<string, { ids: Int32Array; visible: Float32Array }>();
 
   private windowBuckets(plan: BandPlan) {
-    let entry = this.windowCache.get(plan.block);
+    const key = `${plan.block},${plan.side}`;
+    let entry = this.windowCache.get(key);
     if (!entry) {
       const offsets = windowOffsets(plan);
       entry = {
         ids: Int32Array.from(offsets, (o) => this.bucketOf(o)),
         visible: Float32Array.from(offsets, (o) => (o <= 0 ? 1 : 0)),
       };
-      this.windowCache.set(plan.block, entry);
+      this.windowCache.set(key, entry);
     }
     return entry;
   }

@@ -79,7 +79,13 @@ function encodingWith(config: Record<string, unknown>): FftRpeEncoding {
 }
 
 describe('FFT-RPE equals the explicit Toeplitz-weighted attention', () => {
-  const cases = [
+  const cases: {
+    name: string;
+    causal: boolean;
+    keys: number[][];
+    queries: number;
+    maxDistance?: number;
+  }[] = [
     {
       name: 'non-causal, contiguous',
       causal: false,
@@ -108,6 +114,21 @@ describe('FFT-RPE equals the explicit Toeplitz-weighted attention', () => {
     { name: 'causal, 30 positions', causal: true, keys: [range(0, 30)], queries: 30 },
     { name: 'causal after a 13-key cache', causal: true, keys: [range(-5, 26)], queries: 18 },
     { name: 'non-causal after a 13-key cache', causal: false, keys: [range(0, 31)], queries: 18 },
+    // maxDistance past the whole span: the band path's window is the sequence itself.
+    {
+      name: 'causal, within maxDistance',
+      causal: true,
+      keys: [range(0, 30)],
+      queries: 30,
+      maxDistance: 40,
+    },
+    {
+      name: 'non-causal, within maxDistance',
+      causal: false,
+      keys: [range(0, 30)],
+      queries: 25,
+      maxDistance: 40,
+    },
   ];
   const consecutive = (rows: number[][]) =>
     rows.every((r) => r.every((p, i) => p === r[0]! + i) && r[0] === rows[0]![0]);
@@ -115,7 +136,12 @@ describe('FFT-RPE equals the explicit Toeplitz-weighted attention', () => {
     for (const buckets of ['clip', 'log'] as const)
       for (const c of cases)
         it(`${c.name} (${buckets} buckets, algorithm ${algorithm})`, () => {
-          const encoding = encodingWith({ buckets, maxDistance: 4, numBuckets: 6, algorithm });
+          const encoding = encodingWith({
+            buckets,
+            maxDistance: c.maxDistance ?? 4,
+            numBuckets: 6,
+            algorithm,
+          });
           const batch = 2;
           const keyIds = c.keys.length === batch ? c.keys : [c.keys[0]!, c.keys[0]!];
           const queryIds = keyIds.map((row) => row.slice(row.length - c.queries));
