@@ -69,6 +69,15 @@ export const fftRpeSchema = {
 export type FftRpeConfig = ConfigOf<typeof fftRpeSchema>;
 
 const OWNER = "encoding 'fft-rpe'";
+
+/**
+ * What a flop of our JavaScript FFT costs in flops of the engine's products, for `auto`. The FFT
+ * runs at about 1.5 GFLOP/s (a 2¹⁴-point transform in 0.75 ms). The band's products, overheads
+ * included, run at about 70 GFLOP/s in the 8k forward (6.9 × 272 M flops in 26.5 ms) and about
+ * 20 in Pathfinder's small training step, on this 2-core machine (measured). The lower rate
+ * decides.
+ */
+const FFT_FLOP_COST = 20;
 export const FFT_RPE_LEAF = 'rpe_bias';
 
 /** Integer ids of each batch row of 1D positions, as the Toeplitz layout needs them. */
@@ -163,9 +172,12 @@ export class FftRpeEncoding implements PositionEncoding {
   }
 
   /**
-   * 'band' or 'fft' for this call. 'auto' takes the band when it applies and does fewer
-   * operations: the FFT path does 5·M·log₂M flops per transform of (m·Dv + m)/2 channel pairs,
-   * forward and back, at M = 2^⌈log₂(Nq + Nk − 1)⌉.
+   * 'band' or 'fft' for this call. 'auto' takes the band when it applies and is estimated
+   * faster: the FFT path does 5·M·log₂M flops per transform of (m·Dv + m)/2 channel pairs,
+   * forward and back, at M = 2^⌈log₂(Nq + Nk − 1)⌉, in single-threaded JavaScript, where the
+   * band's products run on the engine. A flop of the FFT is counted as FFT_FLOP_COST of the
+   * band's: by flops alone, Pathfinder's rows (N = 256, 4 heads of 16) went to the FFT, whose
+   * training step took 1,033 ms against the band's 57 ms (measured).
    */
   private algorithmFor(
     band: ConsecutiveLayout | string,
@@ -190,7 +202,7 @@ export class FftRpeEncoding implements PositionEncoding {
     const size = 2 ** Math.ceil(Math.log2(Math.max(2, layout.queries + layout.keys - 1)));
     const fftFlops = ((dims.m * dims.dv + dims.md) / 2) * 2 * 5 * size * Math.log2(size);
     const bandFlops = 2 * bandCost(bandPlan(layout, reach!), dims.m, dims.dv, !dims.shared);
-    return bandFlops < fftFlops ? 'band' : 'fft';
+    return bandFlops < FFT_FLOP_COST * fftFlops ? 'band' : 'fft';
   }
 
   build(spec: EncodingBuildSpec): void {
