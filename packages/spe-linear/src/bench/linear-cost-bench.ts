@@ -4,13 +4,13 @@
  * H = 2 heads of D = 64 (non-causal, as an LRA encoder layer), timed and measured:
  *   - linear attention (ReLU + 10⁻³, LRA's linear row) with gated sineSPE (R = 64, K = 10), N = 1k … 16k;
  *   - softmax attention, N = 1k … 8k (its [N, N] scores dominate);
- *   - plain linear attention and FFT-RPE (clipped bias, ±128 or POSENC_BENCH_RPE_DISTANCE), N = 1k … 8k: `linear+fft-rpe` as
- *     users get it (algorithm 'auto', which takes the band path here), `linear+fft-rpe:fft` with
- *     the Toeplitz product forced onto the FFT.
+ *   - plain linear attention and FFT-RPE (clipped bias, ±128 or POSENC_BENCH_RPE_DISTANCE),
+ *     N = 1k … 8k: `linear+fft-rpe` as users get it (algorithm 'auto', which takes the band path
+ *     here), `linear+fft-rpe:fft` with the Toeplitz product forced onto the FFT.
  * Time is the median of POSENC_BENCH_RUNS runs (default 3) after one warm-up, each ending in the
- * read-back of the output's sum; memory is the peak
- * of bytes held by live tensors during the pass (tf.profile's peakBytes: what the pass allocates
- * through TF.js on any backend, unlike the process RSS, which the wasm heap never returns).
+ * read-back of the output's sum; memory is the peak of bytes held by live tensors during the pass
+ * (tf.profile's peakBytes: what the pass allocates through TF.js on any backend, unlike the
+ * process RSS, which the wasm heap never returns).
  * Prints a table and the ratios the package README states; assertions are not made here.
  */
 import {
@@ -116,7 +116,8 @@ async function measure(method: Method, n: number, runs: number): Promise<Figure>
           ? softmaxAttention(q, k, v, { encodings, ctx }).output
           : linearAttention(q, k, v, { encodings, ctx, featureMap: 'relu+eps' });
       // A scalar of the output, not the output: reading back [1, 2, 8192, 64] (4 MB) took
-      // 0.5–15 ms by itself, at random (a GC, measured), as much as linear attention's whole pass.
+      // 0.5–15 ms by itself, at random (measured; the cause was not traced), up to 3× linear
+      // attention's whole pass at 8k.
       tf.sum(out).dataSync();
     });
   const times: number[] = [];
