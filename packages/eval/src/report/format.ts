@@ -14,12 +14,18 @@ export function formatSpread(mean: number, std: number): string {
   return std.toFixed(Math.abs(mean) >= 100 ? 1 : 2);
 }
 
+/**
+ * A duration as people write it: 850 ms, 4.2 s, 42 s, 14 min 59 s, 2 h 5 min. Rounded to whole
+ * units before it is split, so 899.6 s is "15 min 0 s", never "14 min 60 s".
+ */
 export function formatSeconds(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
   const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
+  if (s < 9.95) return `${s.toFixed(1)} s`;
+  const total = Math.round(s);
+  if (total < 60) return `${total} s`;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
   if (h > 0) return `${h} h ${m} min`;
-  return `${m} min ${Math.round(s % 60)} s`;
+  return `${m} min ${total % 60} s`;
 }
