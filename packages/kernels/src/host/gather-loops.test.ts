@@ -10,36 +10,22 @@ import { describe, expect, it } from 'vitest';
 import { tf } from '@posenc/core';
 import { registerKernelsBackend } from '../backend.js';
 import { randomValues } from '../testing/compare.js';
+import { gatherRows, scatterAddRows } from '../kernels/gather-last.js';
 import { GATHER_LOOPS_WASM, gatherLoopsFor } from './gather-loops.js';
 import { wasmMemory } from './host-memory.js';
 import { isWasmMemory, wasmApi } from './webassembly.js';
 
 const SOURCE = fileURLToPath(new URL('./gather-loops.wat', import.meta.url));
 
-/** The JavaScript loops the kernels fall back to (`gather-last.ts`), as the reference. */
+/** The JavaScript loops the kernels fall back to, as the reference. */
 function gatherJs(from: Float32Array, size: number, ids: Int32Array, rows: number): Float32Array {
   const to = new Float32Array(rows * ids.length);
-  for (let r = 0; r < rows; r++)
-    for (let p = 0; p < ids.length; p++) to[r * ids.length + p] = from[r * size + ids[p]!]!;
+  gatherRows(from, size, ids, to, rows);
   return to;
 }
 function scatterAddJs(from: Float32Array, ids: Int32Array, size: number, rows: number) {
   const to = new Float32Array(rows * size);
-  const picks = ids.length;
-  if (picks === 0) return to;
-  for (let r = 0; r < rows; r++) {
-    let run = ids[0]!;
-    let sum = 0;
-    for (let p = 0; p < picks; p++) {
-      if (ids[p] !== run) {
-        to[r * size + run]! += sum;
-        run = ids[p]!;
-        sum = 0;
-      }
-      sum += from[r * picks + p]!;
-    }
-    to[r * size + run]! += sum;
-  }
+  scatterAddRows(from, ids, to, size, rows);
   return to;
 }
 

@@ -26,6 +26,61 @@ function checkRange(kernel: string, index: HostArray, size: number): void {
   }
 }
 
+/**
+ * to[r·picks + p] = from[r·size + ids[p]] in JavaScript: the loop where the wasm module cannot
+ * run, and the reference its test compares with. Typed as what they are, so the element
+ * accesses stay monomorphic (a union type makes V8's loop several times slower).
+ */
+export function gatherRows(
+  from: Float32Array,
+  size: number,
+  ids: Int32Array,
+  to: Float32Array,
+  rows: number,
+): void {
+  const picks = ids.length;
+  for (let r = 0; r < rows; r++) {
+    const source = r * size;
+    const target = r * picks;
+    for (let p = 0; p < picks; p++) to[target + p] = from[source + ids[p]!]!;
+  }
+}
+
+/**
+ * to[r·size + ids[p]] += from[r·picks + p] over p, with `to` zeroed first, in JavaScript. Runs of
+ * equal ids are summed in a register and stored once per run. iRPE's ids repeat in long runs
+ * (57% of neighbours share a bucket on a 14×14 grid: the far offsets are clipped), and
+ * `to[id] += x` on one address after another waits on its own previous store each time:
+ * 5.1 → 1.9 ms on iRPE's [8,3,38809] (medians of 31, 2 shared cores).
+ */
+export function scatterAddRows(
+  from: Float32Array,
+  ids: Int32Array,
+  to: Float32Array,
+  size: number,
+  rows: number,
+): void {
+  const picks = ids.length;
+  to.fill(0);
+  if (picks === 0) return;
+  for (let r = 0; r < rows; r++) {
+    const source = r * picks;
+    const target = r * size;
+    let run = ids[0]!;
+    let sum = 0;
+    for (let p = 0; p < picks; p++) {
+      const id = ids[p]!;
+      if (id !== run) {
+        to[target + run]! += sum;
+        run = id;
+        sum = 0;
+      }
+      sum += from[source + p]!;
+    }
+    to[target + run]! += sum;
+  }
+}
+
 /** The wasm loops on this memory's heap, if it has one they can import. */
 const loopsOf = (memory: HostMemory) => (memory.heap ? gatherLoopsFor(memory.heap) : undefined);
 
@@ -52,9 +107,7 @@ export const gatherLast: AcceleratedKernel = {
     const memory = ctx.memoryOf(backend);
     checkRange(GATHER_LAST_KERNEL, memory.view(index!), size);
     const out = memory.allocate([...leading, picks], 'float32');
-    // Views after the allocation: it may have moved the wasm heap. Typed as what they are, so
-    // the loop's element accesses stay monomorphic (a union type makes V8's loop several times
-    // slower).
+    // Views after the allocation: it may have moved the wasm heap.
     const from = memory.view(x!) as Float32Array;
     const ids = memory.view(index!) as Int32Array;
     const to = memory.view(out) as Float32Array;
@@ -63,11 +116,7 @@ export const gatherLast: AcceleratedKernel = {
       loops.gather(from.byteOffset, size, ids.byteOffset, picks, to.byteOffset, rows);
       return out;
     }
-    for (let r = 0; r < rows; r++) {
-      const source = r * size;
-      const target = r * picks;
-      for (let p = 0; p < picks; p++) to[target + p] = from[source + ids[p]!]!;
-    }
+    gatherRows(from, size, ids, to, rows);
     return out;
   },
 };
@@ -93,28 +142,7 @@ export const scatterAddLast: AcceleratedKernel = {
       loops.scatterAdd(from.byteOffset, picks, ids.byteOffset, to.byteOffset, size, rows);
       return out;
     }
-    to.fill(0);
-    if (picks === 0) return out;
-    // Runs of equal ids are summed in a register and stored once per run. iRPE's ids repeat in
-    // long runs (57% of neighbours share a bucket on a 14×14 grid: the far offsets are clipped),
-    // and `to[id] += x` on one address after another waits on its own previous store each time:
-    // 5.1 → 1.9 ms on iRPE's [8,3,38809] (medians of 31, 2 shared cores).
-    for (let r = 0; r < rows; r++) {
-      const source = r * picks;
-      const target = r * size;
-      let run = ids[0]!;
-      let sum = 0;
-      for (let p = 0; p < picks; p++) {
-        const id = ids[p]!;
-        if (id !== run) {
-          to[target + run]! += sum;
-          run = id;
-          sum = 0;
-        }
-        sum += from[source + p]!;
-      }
-      to[target + run]! += sum;
-    }
+    scatterAddRows(from, ids, to, size, rows);
     return out;
   },
 };

@@ -172,7 +172,7 @@ export class FftRpeEncoding implements PositionEncoding {
   }
 
   /**
-   * 'band' or 'fft' for this call. 'auto' takes the band when it applies and is estimated
+   * The band's plan, or 'fft', for this call. 'auto' takes the band when it applies and is estimated
    * faster: the FFT path does 5·M·log₂M flops per transform of (m·Dv + m)/2 channel pairs,
    * forward and back, at M = 2^⌈log₂(Nq + Nk − 1)⌉, in single-threaded JavaScript, where the
    * band's products run on the engine. A flop of the FFT is counted as FFT_FLOP_COST of the
@@ -183,7 +183,7 @@ export class FftRpeEncoding implements PositionEncoding {
     band: ConsecutiveLayout | string,
     reach: number | undefined,
     dims: { m: number; md: number; dv: number; shared: boolean },
-  ): 'band' | 'fft' {
+  ): BandPlan | 'fft' {
     const asked = this.config.algorithm;
     if (asked === 'fft') return 'fft';
     const why =
@@ -192,17 +192,16 @@ export class FftRpeEncoding implements PositionEncoding {
         : typeof band === 'string'
           ? band
           : undefined;
-    if (asked === 'band') {
-      if (why)
-        throw new Error(`${OWNER}: algorithm 'band' does not apply: ${why}; use 'fft' or 'auto'`);
-      return 'band';
-    }
+    if (asked === 'band' && why)
+      throw new Error(`${OWNER}: algorithm 'band' does not apply: ${why}; use 'fft' or 'auto'`);
     if (why) return 'fft';
     const layout = band as ConsecutiveLayout;
+    const plan = bandPlan(layout, reach!);
+    if (asked === 'band') return plan;
     const size = 2 ** Math.ceil(Math.log2(Math.max(2, layout.queries + layout.keys - 1)));
     const fftFlops = ((dims.m * dims.dv + dims.md) / 2) * 2 * 5 * size * Math.log2(size);
-    const bandFlops = 2 * bandCost(bandPlan(layout, reach!), dims.m, dims.dv, !dims.shared);
-    return bandFlops < FFT_FLOP_COST * fftFlops ? 'band' : 'fft';
+    const bandFlops = 2 * bandCost(plan, dims.m, dims.dv, !dims.shared);
+    return bandFlops < FFT_FLOP_COST * fftFlops ? plan : 'fft';
   }
 
   build(spec: EncodingBuildSpec): void {
@@ -265,9 +264,9 @@ export class FftRpeEncoding implements PositionEncoding {
       features.denominatorQ === features.numeratorQ &&
       features.denominatorK === features.numeratorK;
     const md = features.denominatorQ.shape[3];
-    this.lastAlgorithm = this.algorithmFor(band, reach, { m, md, dv, shared });
-    if (this.lastAlgorithm === 'band') {
-      const plan = bandPlan(band as ConsecutiveLayout, reach!);
+    const plan = this.algorithmFor(band, reach, { m, md, dv, shared });
+    this.lastAlgorithm = plan === 'fft' ? 'fft' : 'band';
+    if (plan !== 'fft') {
       return tf.tidy(
         () =>
           bandedToeplitzAttention(
