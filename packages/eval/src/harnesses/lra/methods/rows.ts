@@ -47,7 +47,9 @@ export const LRA_METHODS: readonly LraMethod[] = [
     package: '@posenc/core',
     attention: 'softmax',
     featureMap: LINEAR,
-    encodings: () => [{ name: 'sinusoidal' }],
+    // LRA's AddPositionEmbs adds unit sinusoids (interleaved sin/cos) to N(0, 1) embeddings;
+    // core's default scale of 0.02 is for embeddings at 0.02.
+    encodings: () => [{ name: 'sinusoidal', scale: 1 }],
   },
   {
     name: 'softmax+learned',
