@@ -8,6 +8,13 @@
  * of the two (negative), among distractor curves. Unlike the released images, whose paths are dashed
  * (paddles with gaps), ours are solid, so every label is checked on the drawn image by an
  * 8-connected flood fill from one dot (`dotsConnected`); a draw whose check disagrees is redrawn.
+ *
+ * The distance between the dots says nothing about the label. A positive's dots are the two ends
+ * of one curve, so their distance is a curve's end-to-end span; drawn freely, a negative's dots
+ * are anywhere, and the distance alone told the labels apart 90% of the time at 16×16 (Bayes
+ * classifier on the rounded distance). So each negative first draws a reference curve and places
+ * its second dotted curve only where the dots' distance is within half a pixel of that curve's
+ * span: both labels' distances follow the same law, and only the ink between the dots decides.
  */
 import { generatorFor } from '@posenc/core';
 
@@ -38,6 +45,8 @@ export interface PathfinderExample {
 }
 
 const INK = 255;
+/** Shorter curves (cut by the image's edge) are redrawn. */
+const MIN_CURVE_PIXELS = 4;
 const NEIGHBOURS_8 = [-1, 0, 1]
   .flatMap((dy) => [-1, 0, 1].map((dx) => [dy, dx] as const))
   .filter(([a, b]) => a !== 0 || b !== 0);
@@ -98,6 +107,24 @@ function drawCurve(random: () => number, s: PathfinderSettings): number[] | unde
   return new Set(pixels).size === pixels.length ? pixels : undefined;
 }
 
+/** Largest gap between a negative's dot distance and the span of its reference curve, pixels. */
+const SPAN_TOLERANCE = 0.5;
+
+/** Euclidean distance between two pixels. */
+function distance(side: number, a: number, b: number): number {
+  return Math.hypot(Math.floor(a / side) - Math.floor(b / side), (a % side) - (b % side));
+}
+
+/** The end-to-end span of a curve drawn as a positive's would be, for a negative to match. */
+function referenceSpan(random: () => number, s: PathfinderSettings): number | undefined {
+  for (let tries = 0; tries < 100; tries++) {
+    const curve = drawCurve(random, s);
+    if (curve && curve.length >= MIN_CURVE_PIXELS)
+      return distance(s.side, curve[0]!, curve[curve.length - 1]!);
+  }
+  return undefined;
+}
+
 /** Ink of a curve and its dots, or undefined if it comes within one pixel of ink already drawn. */
 function placeCurve(
   image: Uint8Array,
@@ -132,15 +159,20 @@ export function drawPathfinder(
   for (let attempt = 0; attempt < 1000; attempt++) {
     const image = new Uint8Array(s.side * s.side);
     const dots: number[] = [];
-    let ok = true;
+    const span = label === 0 ? referenceSpan(random, s) : undefined;
+    let ok = label === 1 || span !== undefined;
     for (let c = 0; c < curves && ok; c++) {
+      // The negative's second dot must land at the reference span from the first: many curves
+      // are drawn for each one that does.
+      const matching = c === 1 && label === 0;
       let placed = false;
-      for (let tries = 0; tries < 100 && !placed; tries++) {
+      for (let tries = 0; tries < (matching ? 2000 : 100) && !placed; tries++) {
         const curve = drawCurve(random, s);
-        if (!curve || curve.length < 4) continue;
+        if (!curve || curve.length < MIN_CURVE_PIXELS) continue;
         const [first, last] = [curve[0]!, curve[curve.length - 1]!];
-        const ends =
-          c === 0 ? (label === 1 ? [first, last] : [first]) : c === 1 && label === 0 ? [last] : [];
+        if (matching && Math.abs(distance(s.side, dots[0]!, last) - span!) > SPAN_TOLERANCE)
+          continue;
+        const ends = c === 0 ? (label === 1 ? [first, last] : [first]) : matching ? [last] : [];
         const ink = placeCurve(image, s.side, curve, ends);
         if (!ink) continue;
         for (const at of ink) image[at] = INK;
