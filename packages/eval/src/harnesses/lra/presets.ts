@@ -156,8 +156,8 @@ const SMALL_DATA: Partial<LraConfig> = {
 const rows = (tasks: readonly LraTask[], methods: readonly string[]) =>
   tasks.flatMap((t) => methods.map((m) => `${t}.${m}`));
 
-// FFT-RPE trains on its band path (consecutive positions): ListOps at 5,100 tokens/s against
-// 9,100 for plain linear attention (seed 0, measured), where its FFT path ran at 850–1,000.
+// FFT-RPE trains on its band path (consecutive positions): ListOps at 7,500 tokens/s against
+// 12,900 for plain linear attention (seed 0, measured), where its FFT path ran at 850–1,000.
 const DEFAULT_METHODS = [
   'softmax',
   'softmax+rope',
@@ -185,7 +185,7 @@ export const LRA_PRESETS: Record<string, Preset<LraConfig>> = {
     methods: rows(['listops', 'pathfinder'], ['softmax', 'linear', 'linear+spe-sine']),
   },
   default: {
-    description: `generated ListOps (depth ≤ 3) and Pathfinder (16×16), small models, 400 steps, ${DEFAULT_METHODS.length} methods; 4 min 34 s for one seed here, quiet`,
+    description: `generated ListOps (depth ≤ 3) and Pathfinder (16×16), small models, 400 steps, ${DEFAULT_METHODS.length} methods; 4 min 30 s for one seed here, quiet`,
     config: { ...BASE, ...SMALL_DATA },
     methods: rows(['listops', 'pathfinder'], DEFAULT_METHODS),
   },
