@@ -3,7 +3,7 @@
  * head), and different sparse images get different logits, where with core's 0.02 they got nearly
  * the same ones and training on Pathfinder left every ReLU of the head dead.
  */
-import { createEncoding, initEngine, tf } from '@posenc/core';
+import { createEncoding, disposePositions, initEngine, sequencePositions, tf } from '@posenc/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LRA_METHODS } from '../methods/rows.js';
 import {
@@ -77,8 +77,24 @@ describe('LraClassifier initialisation', () => {
       m.encodings({} as never).some((e) => e.name === 'sinusoidal'),
     );
     expect(rows.length).toBeGreaterThan(0);
-    for (const row of rows)
-      for (const e of row.encodings({} as never))
-        if (e.name === 'sinusoidal') expect(createEncoding(e).config).toMatchObject({ scale: 1 });
+    const positions = sequencePositions(1, 32);
+    try {
+      for (const row of rows)
+        for (const e of row.encodings({} as never)) {
+          if (e.name !== 'sinusoidal') continue;
+          const encoding = createEncoding(e);
+          // What the encoding adds to zeros is its table: sin and cos of amplitude 1, as LRA's.
+          const peak = tf.tidy(
+            () =>
+              tf
+                .abs(encoding.embed!(tf.zeros([1, 32, 64]) as tf.Tensor3D, positions))
+                .max()
+                .dataSync()[0]!,
+          );
+          expect(peak).toBeCloseTo(1, 3);
+        }
+    } finally {
+      disposePositions(positions);
+    }
   });
 });

@@ -9,6 +9,7 @@ import {
   dotsConnected,
   drawPathfinder,
   generatePathfinder,
+  pixelDistance,
   type PathfinderSettings,
 } from './pathfinder.js';
 
@@ -75,10 +76,7 @@ describe('Pathfinder generator', () => {
     const examples = generatePathfinder(2000, s, 2, 0);
     const counts = new Map<number, [number, number]>();
     for (const e of examples) {
-      const [a, b] = e.dots;
-      const d = Math.round(
-        Math.hypot(Math.floor(a / s.side) - Math.floor(b / s.side), (a % s.side) - (b % s.side)),
-      );
+      const d = Math.round(pixelDistance(s.side, ...e.dots));
       const c = counts.get(d) ?? [0, 0];
       c[e.label]++;
       counts.set(d, c);
@@ -100,6 +98,16 @@ describe('Pathfinder generator', () => {
     expect(() =>
       drawPathfinder(random, { side: 8, curveLength: 20, distractors: 3, maxTurn: 0.3 }, 1),
     ).toThrow(/no positive image of side 8 with 5 curves of 20 steps .*fewer distractors/);
+  });
+});
+
+describe('pixelDistance', () => {
+  it('measures across rows and columns of the image', () => {
+    // (1, 2) to (4, 6) in a 10-wide image: 3 down, 4 across.
+    expect(pixelDistance(10, 12, 46)).toBe(5);
+    expect(pixelDistance(10, 46, 12)).toBe(5);
+    // The last pixel of a row and the first of the next are a row apart diagonally, not adjacent.
+    expect(pixelDistance(10, 9, 10)).toBeCloseTo(Math.hypot(1, 9));
   });
 });
 

@@ -110,8 +110,8 @@ function drawCurve(random: () => number, s: PathfinderSettings): number[] | unde
 /** Largest gap between a negative's dot distance and the span of its reference curve, pixels. */
 const SPAN_TOLERANCE = 0.5;
 
-/** Euclidean distance between two pixels. */
-function distance(side: number, a: number, b: number): number {
+/** Euclidean distance between two pixels of a side × side image, given as indices. */
+export function pixelDistance(side: number, a: number, b: number): number {
   return Math.hypot(Math.floor(a / side) - Math.floor(b / side), (a % side) - (b % side));
 }
 
@@ -120,7 +120,7 @@ function referenceSpan(random: () => number, s: PathfinderSettings): number | un
   for (let tries = 0; tries < 100; tries++) {
     const curve = drawCurve(random, s);
     if (curve && curve.length >= MIN_CURVE_PIXELS)
-      return distance(s.side, curve[0]!, curve[curve.length - 1]!);
+      return pixelDistance(s.side, curve[0]!, curve[curve.length - 1]!);
   }
   return undefined;
 }
@@ -170,7 +170,7 @@ export function drawPathfinder(
         const curve = drawCurve(random, s);
         if (!curve || curve.length < MIN_CURVE_PIXELS) continue;
         const [first, last] = [curve[0]!, curve[curve.length - 1]!];
-        if (matching && Math.abs(distance(s.side, dots[0]!, last) - span!) > SPAN_TOLERANCE)
+        if (matching && Math.abs(pixelDistance(s.side, dots[0]!, last) - span!) > SPAN_TOLERANCE)
           continue;
         const ends = c === 0 ? (label === 1 ? [first, last] : [first]) : matching ? [last] : [];
         const ink = placeCurve(image, s.side, curve, ends);
