@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  checkPathfinderSettings,
   dotsConnected,
   drawPathfinder,
   generatePathfinder,
@@ -38,21 +39,29 @@ function components(pixels: Uint8Array, side: number): Int32Array {
   return Int32Array.from(parent, (_, i) => (pixels[i] ? find(i) : -1));
 }
 
-const isPlusCentre = (pixels: Uint8Array, side: number, at: number) => {
+/** The five pixels of a plus centred at `at`, if it lies inside the image. */
+const plusAt = (side: number, at: number) => {
   const [y, x] = [Math.floor(at / side), at % side];
-  return (
-    y > 0 &&
-    x > 0 &&
-    y < side - 1 &&
-    x < side - 1 &&
-    [at, at - 1, at + 1, at - side, at + side].every((p) => pixels[p] === 255)
-  );
+  const inside = y > 0 && x > 0 && y < side - 1 && x < side - 1;
+  return inside ? [at, at - 1, at + 1, at - side, at + side] : undefined;
 };
 
 const settings: [string, PathfinderSettings][] = [
-  ['the default (16×16, 1 distractor)', { side: 16, curveLength: 9, distractors: 1, maxTurn: 0.3 }],
-  ['32×32 with 4 distractors', { side: 32, curveLength: 14, distractors: 4, maxTurn: 0.3 }],
+  [
+    "the default's (8×8, dots at 128)",
+    { side: 8, curveLength: 4, distractors: 0, maxTurn: 0.3, dotInk: 128 },
+  ],
+  [
+    '16×16 with 1 distractor',
+    { side: 16, curveLength: 9, distractors: 1, maxTurn: 0.3, dotInk: 255 },
+  ],
+  [
+    '32×32 with 4 distractors',
+    { side: 32, curveLength: 14, distractors: 4, maxTurn: 0.3, dotInk: 255 },
+  ],
 ];
+
+const INK_OF_CURVES = 255;
 
 describe('Pathfinder generator', () => {
   it.each(settings)('%s: labels agree with the connectivity of the drawn image', (_, s) => {
@@ -60,8 +69,12 @@ describe('Pathfinder generator', () => {
     expect(examples.filter((e) => e.label === 1)).toHaveLength(30);
     for (const e of examples) {
       expect(e.pixels).toHaveLength(s.side * s.side);
-      expect(e.pixels.every((p) => p === 0 || p === 255)).toBe(true);
-      for (const dot of e.dots) expect(isPlusCentre(e.pixels, s.side, dot)).toBe(true);
+      // Curves at 255, each dot a plus of dotInk, and nothing else.
+      const dotPixels = new Set(e.dots.flatMap((dot) => plusAt(s.side, dot) ?? []));
+      expect(dotPixels.size).toBe(10);
+      e.pixels.forEach((p, at) =>
+        expect(p).toBe(dotPixels.has(at) ? s.dotInk : p === 0 ? 0 : INK_OF_CURVES),
+      );
       const id = components(e.pixels, s.side);
       expect(id[e.dots[0]] === id[e.dots[1]]).toBe(e.label === 1);
       // Two dotted curves and the distractors, whatever the label: one component fewer when the
@@ -96,8 +109,24 @@ describe('Pathfinder generator', () => {
     let state = 0;
     const random = () => ((state = (state * 16807 + 1) % 2147483647) / 2147483647) % 1;
     expect(() =>
-      drawPathfinder(random, { side: 8, curveLength: 20, distractors: 3, maxTurn: 0.3 }, 1),
+      drawPathfinder(
+        random,
+        { side: 8, curveLength: 20, distractors: 3, maxTurn: 0.3, dotInk: 255 },
+        1,
+      ),
     ).toThrow(/no positive image of side 8 with 5 curves of 20 steps .*fewer distractors/);
+  });
+
+  it.each([
+    ['dotInk', 0, /dotInk 0 is not allowed; expected an integer from 1 to 255/],
+    ['dotInk', 256, /dotInk 256 is not allowed; expected an integer from 1 to 255/],
+    ['side', 2, /side 2 is not allowed; expected an integer from 3 to 4096/],
+    ['distractors', 1.5, /distractors 1.5 is not allowed; expected an integer from 0/],
+    ['maxTurn', -1, /maxTurn -1 is not allowed; expected radians from 0 to π/],
+  ] as const)('refuses %s %s, naming the field and what is allowed', (field, value, message) => {
+    const s = { ...settings[0]![1], [field]: value };
+    expect(() => checkPathfinderSettings(s)).toThrow(message);
+    expect(() => generatePathfinder(2, s, 0, 0)).toThrow(message);
   });
 });
 

@@ -27,6 +27,11 @@ export interface PathfinderSettings {
   readonly distractors: number;
   /** Largest change of heading per step, radians. */
   readonly maxTurn: number;
+  /**
+   * The dots' pixel value, 1–255; curves are 255. 255 marks the dots by their shape alone, as the
+   * released images do (round markers on thin dashed paths); another value marks them by value too.
+   */
+  readonly dotInk: number;
 }
 
 export const PATHFINDER_32: PathfinderSettings = {
@@ -34,10 +39,11 @@ export const PATHFINDER_32: PathfinderSettings = {
   curveLength: 14,
   distractors: 4,
   maxTurn: 0.3,
+  dotInk: 255,
 };
 
 export interface PathfinderExample {
-  /** side × side pixels, row-major, 0 = background, 255 = curve or dot. */
+  /** side × side pixels, row-major, 0 = background, 255 = curve, `dotInk` = dot. */
   readonly pixels: Uint8Array;
   readonly label: 0 | 1;
   /** The two dots' centres, as pixel indices. */
@@ -125,26 +131,50 @@ function referenceSpan(random: () => number, s: PathfinderSettings): number | un
   return undefined;
 }
 
-/** Ink of a curve and its dots, or undefined if it comes within one pixel of ink already drawn. */
+/**
+ * The pixels a curve and its dots ink, with their values (a dot's plus over the curve's own
+ * pixels), or undefined if any comes within one pixel of ink already drawn.
+ */
 function placeCurve(
   image: Uint8Array,
-  side: number,
+  s: PathfinderSettings,
   curve: number[],
   dotted: readonly number[],
-): number[] | undefined {
-  const ink = new Set(curve);
+): Map<number, number> | undefined {
+  const side = s.side;
+  const ink = new Map(curve.map((at) => [at, INK]));
   for (const end of dotted) {
     const [y, x] = [Math.floor(end / side), end % side];
-    for (const [dy, dx] of PLUS) ink.add((y + dy) * side + (x + dx));
+    for (const [dy, dx] of PLUS) ink.set((y + dy) * side + (x + dx), s.dotInk);
   }
-  for (const at of ink) {
+  for (const at of ink.keys()) {
     const [y, x] = [Math.floor(at / side), at % side];
     for (const [dy, dx] of [[0, 0], ...NEIGHBOURS_8]) {
       const [ny, nx] = [y + dy, x + dx];
       if (ny >= 0 && nx >= 0 && ny < side && nx < side && image[ny * side + nx]) return undefined;
     }
   }
-  return [...ink];
+  return ink;
+}
+
+/** Refuses settings the generator cannot honour, naming the field, its value and what is allowed. */
+export function checkPathfinderSettings(s: PathfinderSettings): void {
+  const fields: [keyof PathfinderSettings, number, number, string][] = [
+    // A plus-shaped dot and a one-pixel margin need 3 pixels; a dot of ink 0 would be background.
+    ['side', 3, 4096, 'an integer from 3 to 4096'],
+    ['curveLength', 1, 4096, 'an integer from 1 to 4096'],
+    ['distractors', 0, 4096, 'an integer from 0 to 4096'],
+    ['dotInk', 1, 255, 'an integer from 1 to 255'],
+  ];
+  for (const [field, min, max, allowed] of fields) {
+    const v = s[field];
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw new Error(`Pathfinder settings: ${field} ${v} is not allowed; expected ${allowed}`);
+  }
+  if (!(s.maxTurn >= 0 && s.maxTurn <= Math.PI))
+    throw new Error(
+      `Pathfinder settings: maxTurn ${s.maxTurn} is not allowed; expected radians from 0 to π`,
+    );
 }
 
 /** One example with the given label, from `random`. */
@@ -153,6 +183,7 @@ export function drawPathfinder(
   s: PathfinderSettings,
   label: 0 | 1,
 ): PathfinderExample {
+  checkPathfinderSettings(s);
   // Both labels draw two dotted curves and the same distractors, as the released images do, so
   // the amount of ink and the number of curves say nothing about the label.
   const curves = 2 + s.distractors;
@@ -173,9 +204,9 @@ export function drawPathfinder(
         if (matching && Math.abs(pixelDistance(s.side, dots[0]!, last) - span!) > SPAN_TOLERANCE)
           continue;
         const ends = c === 0 ? (label === 1 ? [first, last] : [first]) : matching ? [last] : [];
-        const ink = placeCurve(image, s.side, curve, ends);
+        const ink = placeCurve(image, s, curve, ends);
         if (!ink) continue;
-        for (const at of ink) image[at] = INK;
+        for (const [at, value] of ink) image[at] = value;
         dots.push(...ends);
         placed = true;
       }
