@@ -79,7 +79,7 @@ async function loadSplits(
       return {
         train: make(config.pathfinderTrain, 0),
         test: make(config.pathfinderTest, 1),
-        source: `generated Pathfinder (${s.side}×${s.side}, curves of ${s.curveLength} steps, ${s.distractors} distractor${s.distractors === 1 ? '' : 's'}, seed ${config.dataSeed})`,
+        source: `generated Pathfinder (${s.side}×${s.side}, curves of ${s.curveLength} steps, ${s.distractors} distractor${s.distractors === 1 ? '' : 's'}, dots at ${s.dotInk}, seed ${config.dataSeed})`,
         ...vocab,
       };
     }

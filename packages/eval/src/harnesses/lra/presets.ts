@@ -192,7 +192,7 @@ export const LRA_PRESETS: Record<string, Preset<LraConfig>> = {
     methods: rows(['listops', 'pathfinder'], ['softmax', 'linear', 'linear+spe-sine']),
   },
   default: {
-    description: `generated ListOps (depth ≤ 3) and Pathfinder (16×16), small models, 400 steps, ${DEFAULT_METHODS.length} methods; 4 min 30 s for one seed here, quiet`,
+    description: `generated ListOps (depth ≤ 3, 400 steps of 16) and Pathfinder (8×8, 800 steps of 32), small models, ${DEFAULT_METHODS.length} methods; 4 min 15 s for one seed here, quiet`,
     config: { ...BASE, ...SMALL_DATA },
     methods: rows(['listops', 'pathfinder'], DEFAULT_METHODS),
   },
