@@ -140,7 +140,7 @@ const BASE: LraConfig = {
  * The small sets of the default: short expressions of depth ≤ 3; 8×8 images of two 4-step curves
  * with the dots at half ink. Pathfinder at 16×16 (9-step curves, 1 distractor, dots in the curves'
  * ink) stayed at chance after 2,000 steps of 32; what made it learnable here was the dots' own
- * value and short curves: softmax + RoPE on 12×12 images of 4-step curves with dots at 128 reached
+ * value and short curves: softmax + RoPE on 12×12 images of 4-step curves with dots at 127 reached
  * 88% after 1,000 steps of 32, and 54% with dots at 255 (probes of 2026-12-03). 8×8 trains in
  * half the time and is past its jump in loss by step 300–600, so 800 steps of 32 leave a margin.
  */

@@ -28,8 +28,8 @@ export interface PathfinderSettings {
   /** Largest change of heading per step, radians. */
   readonly maxTurn: number;
   /**
-   * The dots' pixel value, 1–255; curves are 255. 255 marks the dots by their shape alone, as the
-   * released images do (round markers on thin dashed paths); another value marks them by value too.
+   * The dots' pixel value, 1–255; curves are 255. At 255 only their plus shape tells the dots from
+   * the curves; another value marks them by value too.
    */
   readonly dotInk: number;
 }
