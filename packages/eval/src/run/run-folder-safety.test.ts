@@ -4,25 +4,18 @@
  * and corrupt state files — each named with its path and what to do, and a damaged checkpoint
  * passed over for the newest intact one with the same final figures.
  */
-import { initEngine } from '@posenc/core';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { posencInProcess } from '../testing/capture.js';
 import { ownLines, runCli } from '../testing/run-cli.js';
 import { TINY_RUN_ARGS } from '../testing/tiny-run.js';
 import type { BenchResults } from './results.js';
+import { engineAndRunRoot } from '../testing/run-root.js';
 
-let root: string;
-beforeAll(async () => {
-  await initEngine({ engine: 'wasm', log: null });
-  root = await mkdtemp(join(tmpdir(), 'posenc-safety-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const root = engineAndRunRoot('wasm', 'posenc-safety-');
 
 const args = (out: string, steps = 30) => [
   'bench',
@@ -38,7 +31,7 @@ const args = (out: string, steps = 30) => [
   out,
 ];
 
-const posenc = (argv: string[]) => posencInProcess(argv, root);
+const posenc = (argv: string[]) => posencInProcess(argv, root());
 
 const metrics = async (dir: string) =>
   (JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as BenchResults).cells.map(
@@ -47,7 +40,7 @@ const metrics = async (dir: string) =>
 
 describe('two processes on one run folder', () => {
   it('the second exits 2 naming the holder; a killed holder’s lock is taken over', async () => {
-    const dir = join(root, 'locked');
+    const dir = join(root(), 'locked');
     const lock = join(dir, 'run.lock');
     let holderPid = 0;
     let second: Awaited<ReturnType<typeof runCli>> | undefined;
@@ -92,7 +85,7 @@ describe('two processes on one run folder', () => {
 
 describe('damaged state in a run folder', () => {
   it('names each corrupt file with what to do; following it, the run ends with the same figures', async () => {
-    const dir = join(root, 'damaged');
+    const dir = join(root(), 'damaged');
     expect((await posenc(args(dir))).code).toBe(0);
     const reference = await metrics(dir);
     const cell = join(dir, 'cells', 'alibi', 'seed-0');

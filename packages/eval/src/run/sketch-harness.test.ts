@@ -4,17 +4,17 @@
  * folder, lock, cells of (method, seed), checkpoints, an interrupted run resumed to the same
  * figures as one never interrupted, results and both reports.
  */
-import { initEngine, tf, zerosParameter } from '@posenc/core';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tf, zerosParameter } from '@posenc/core';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { metricTable } from '../report/metric-table.js';
 import type { Harness, TrainingSession } from './harness.js';
 import { integerOption } from './options.js';
 import { prepareBench } from './prepare-bench.js';
 import type { BenchResults } from './results.js';
 import { runBench } from './run-bench.js';
+import { engineAndRunRoot } from '../testing/run-root.js';
 
 interface ToyConfig {
   steps: number;
@@ -87,14 +87,7 @@ const toy: Harness<ToyConfig, { xs: number[] }, TrainingSession> = {
   runFacts: () => ['A line through the origin.'],
 };
 
-let root: string;
-beforeAll(async () => {
-  await initEngine({ engine: 'cpu', log: null });
-  root = await mkdtemp(join(tmpdir(), 'posenc-sketch-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const root = engineAndRunRoot('cpu', 'posenc-sketch-');
 
 const prepare = (out: string) =>
   prepareBench<ToyConfig, { xs: number[] }>({
@@ -104,7 +97,7 @@ const prepare = (out: string) =>
     methodsExplicit: true,
     seeds: [0, 1],
     out,
-    baseDir: root,
+    baseDir: root(),
     command: 'toy',
     checkpointEvery: 5,
   });
@@ -150,7 +143,7 @@ describe('a sketch harness on the shared engine', () => {
       expect(c.training.lossHistory).toEqual(r.training.lossHistory);
       expect(c.metrics).toEqual(r.metrics);
     });
-    const dir = join(root, 'interrupted');
+    const dir = join(root(), 'interrupted');
     const results = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as BenchResults;
     expect(results.format).toBe('posenc-bench/toy/1');
     expect(results.data).toEqual({ points: 4 });

@@ -3,27 +3,19 @@
  * with finite figures; a second invocation of the same command finds every cell done; two seeds
  * give tables of mean ± std and charts with error bars.
  */
-import { initEngine } from '@posenc/core';
-import { readFile, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BenchResults } from '../../run/results.js';
 import { posencInProcess } from '../../testing/capture.js';
 import { TINY_RUN_ARGS } from '../../testing/tiny-run.js';
 import type { LMConfig } from './config.js';
 import type { LMDetails } from './evaluate.js';
+import { engineAndRunRoot } from '../../testing/run-root.js';
 
-let root: string;
-beforeAll(async () => {
-  await initEngine({ engine: 'wasm', log: null });
-  root = await mkdtemp(join(tmpdir(), 'posenc-integration-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const root = engineAndRunRoot('wasm', 'posenc-integration-');
 
-const posenc = (args: string[]) => posencInProcess(args, root);
+const posenc = (args: string[]) => posencInProcess(args, root());
 
 const readResults = async (dir: string) =>
   JSON.parse(await readFile(join(dir, 'results.json'), 'utf8')) as BenchResults<LMConfig>;
@@ -44,7 +36,7 @@ describe('posenc bench lm, tiny run', () => {
   it('writes results.json, report.md and report.html with finite figures', async () => {
     const first = await posenc(args);
     expect(first.code, first.stderr).toBe(0);
-    const dir = join(root, 'run');
+    const dir = join(root(), 'run');
     const results = await readResults(dir);
     expect(results.format).toBe('posenc-bench/lm/3');
     expect(results.task).toBe('lm');
@@ -96,7 +88,7 @@ describe('posenc bench lm, tiny run', () => {
   });
 
   it('finds every cell done on a second invocation and keeps their records', async () => {
-    const dir = join(root, 'run');
+    const dir = join(root(), 'run');
     const record = join(dir, 'cells', 'alibi', 'seed-0', 'result.json');
     const before = await readFile(record, 'utf8');
     const mtime = (await stat(record)).mtimeMs;
@@ -125,7 +117,7 @@ describe('posenc bench lm, tiny run', () => {
     expect(more.code, more.stderr).toBe(0);
     expect(more.stderr).toContain('alibi/seed-0: done in an earlier run, skipped');
     expect(more.stderr).toMatch(/alibi\/seed-1 +step 30\/30/);
-    const results = await readResults(join(root, 'run'));
+    const results = await readResults(join(root(), 'run'));
     expect(results.seeds).toEqual([0, 1]);
     expect(results.cells.map((c) => `${c.method}/${c.seed}`)).toEqual([
       'alibi/0',
@@ -137,10 +129,10 @@ describe('posenc bench lm, tiny run', () => {
     expect(results.cells[1]!.training.lossHistory).not.toEqual(
       results.cells[0]!.training.lossHistory,
     );
-    const md = await readFile(join(root, 'run', 'report.md'), 'utf8');
+    const md = await readFile(join(root(), 'run', 'report.md'), 'utf8');
     expect(md).toMatch(/\| alibi \| 2 \| \**\d+\.\d\d ± \d+\.\d\d\**/);
     expect(md).toContain('mean ± sample standard deviation over the seeds');
-    const html = await readFile(join(root, 'run', 'report.html'), 'utf8');
+    const html = await readFile(join(root(), 'run', 'report.html'), 'utf8');
     // Error bars: one rule per method and length in the perplexity chart (nonoverlapping; the
     // sliding mode has one length here, L, and no chart).
     const bars = [...html.matchAll(/<g class="mark-rule role-mark spread[^"]*"[^>]*>(.*?)<\/g>/gs)];

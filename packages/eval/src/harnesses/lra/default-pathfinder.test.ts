@@ -4,23 +4,15 @@
  * trained as the default trains it, on the engine users get, must beat chance by far (99.2% when
  * measured on 2026-12-03; a model that learns nothing scores 50%). About 30 s of training.
  */
-import { initEngine } from '@posenc/core';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { BenchResults } from '../../run/results.js';
 import { posencInProcess } from '../../testing/capture.js';
 import type { LraConfig } from './config.js';
+import { engineAndRunRoot } from '../../testing/run-root.js';
 
-let root: string;
-beforeAll(async () => {
-  await initEngine({ engine: 'kernels', log: null });
-  root = await mkdtemp(join(tmpdir(), 'posenc-lra-default-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const root = engineAndRunRoot('kernels', 'posenc-lra-default-');
 
 it(
   "the default's Pathfinder: softmax + RoPE scores far above chance",
@@ -39,11 +31,11 @@ it(
         '--out',
         'run',
       ],
-      root,
+      root(),
     );
     expect(run.code, run.stderr).toBe(0);
     const results = JSON.parse(
-      await readFile(join(root, 'run', 'results.json'), 'utf8'),
+      await readFile(join(root(), 'run', 'results.json'), 'utf8'),
     ) as BenchResults<LraConfig>;
     const [cell] = results.cells;
     expect(cell!.metrics['majority']).toBeCloseTo(50, 6);

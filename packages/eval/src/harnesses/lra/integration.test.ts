@@ -4,29 +4,21 @@
  * invocation finds every cell done; bad settings are refused before anything is written, naming
  * the flag or the file.
  */
-import { initEngine } from '@posenc/core';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BenchResults } from '../../run/results.js';
 import { posencInProcess } from '../../testing/capture.js';
 import { LRA_FIXTURES } from '../../testing/paths.js';
 import type { LraConfig } from './config.js';
+import { engineAndRunRoot } from '../../testing/run-root.js';
 
-let root: string;
-beforeAll(async () => {
-  await initEngine({ engine: 'wasm', log: null });
-  root = await mkdtemp(join(tmpdir(), 'posenc-lra-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const root = engineAndRunRoot('wasm', 'posenc-lra-');
 
-const posenc = (args: string[]) => posencInProcess(args, root);
+const posenc = (args: string[]) => posencInProcess(args, root());
 const readResults = async (dir: string) =>
-  JSON.parse(await readFile(join(root, dir, 'results.json'), 'utf8')) as BenchResults<LraConfig>;
+  JSON.parse(await readFile(join(root(), dir, 'results.json'), 'utf8')) as BenchResults<LraConfig>;
 
 // The runs cost seconds of CPU, but on a loaded machine their wall time is minutes.
 const RUN_TIMEOUT = 600_000;
@@ -82,13 +74,13 @@ describe('posenc bench lra, tiny run', () => {
       expect(results.cells[1]!.training.parameters).toBeGreaterThan(
         results.cells[0]!.training.parameters,
       );
-      const md = await readFile(join(root, 'run', 'report.md'), 'utf8');
+      const md = await readFile(join(root(), 'run', 'report.md'), 'utf8');
       expect(md).toContain('| method | ListOps | Pathfinder | average of 2 |');
       expect(md).toMatch(/\| linear \| \**\d+\.\d\d\** \| — \| — \|/);
       expect(md).toMatch(/\| majority class \| \d+\.\d\d \| \d+\.\d\d \| \d+\.\d\d \|/);
       expect(md).toContain('| Transformer | LRA leaderboard | 36.37 | 71.40 |');
       expect(md).not.toMatch(/NaN|Infinity|undefined/);
-      expect(existsSync(join(root, 'run', 'report.html'))).toBe(true);
+      expect(existsSync(join(root(), 'run', 'report.html'))).toBe(true);
     },
   );
 
@@ -149,7 +141,7 @@ describe('posenc bench lra, bad settings', () => {
     const run = await posenc(['bench', 'lra', ...TINY, ...extra, '--out', out]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
-    expect(existsSync(join(root, out))).toBe(false);
+    expect(existsSync(join(root(), out))).toBe(false);
   });
 
   it('names the folder of missing released data', async () => {
@@ -167,6 +159,6 @@ describe('posenc bench lra, bad settings', () => {
       'no-image',
     ]);
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toContain(`${join(root, 'nowhere', 'data_batch_1.bin')} is missing`);
+    expect(run.stderr).toContain(`${join(root(), 'nowhere', 'data_batch_1.bin')} is missing`);
   });
 });

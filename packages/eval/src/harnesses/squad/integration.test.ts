@@ -5,13 +5,12 @@
  * file refused with exit 2; and `--init` from a tiny RoFormer saved in Hugging Face's names
  * (loaded through @posenc/roformer, then fine-tuned) and from one of our own checkpoints.
  */
-import { decodeToFloat32, initEngine, readSafetensorsFile } from '@posenc/core';
+import { decodeToFloat32, readSafetensorsFile } from '@posenc/core';
 import { RoFormer, saveHFConfig, saveHFRoFormer } from '@posenc/roformer';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import type { BenchResults } from '../../run/results.js';
 import { CapturedStream } from '../../testing/capture.js';
@@ -21,20 +20,14 @@ import { loadSquadData } from './data.js';
 import type { SquadDetails } from './evaluate.js';
 import { squadRows } from './methods.js';
 import { SQUAD_PRESETS } from './presets.js';
+import { engineAndRunRoot } from '../../testing/run-root.js';
 
-let root: string;
-beforeAll(async () => {
-  await initEngine({ engine: 'wasm', log: null });
-  root = await mkdtemp(join(tmpdir(), 'posenc-squad-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const root = engineAndRunRoot('wasm', 'posenc-squad-');
 
 async function posenc(args: string[]) {
   const stdout = new CapturedStream();
   const stderr = new CapturedStream();
-  const code = await main(args, { stdout, stderr, baseDir: root });
+  const code = await main(args, { stdout, stderr, baseDir: root() });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -82,7 +75,7 @@ describe('posenc bench squad, tiny runs', () => {
   it('the embedded set: three outputs, the set as SQuAD JSON, predictions the scorer scores to the same figures', async () => {
     const run = await embeddedRun();
     expect(run.code, run.stderr).toBe(0);
-    const dir = join(root, 'sotu');
+    const dir = join(root(), 'sotu');
     for (const f of ['results.json', 'report.md', 'report.html', 'train.json', 'dev.json'])
       expect(existsSync(join(dir, f)), f).toBe(true);
     const results = await readResults(dir);
@@ -128,13 +121,13 @@ describe('posenc bench squad, tiny runs', () => {
       'v2',
     ]);
     expect(run.code, run.stderr).toBe(0);
-    const [cell] = (await readResults(join(root, 'v2'))).cells;
+    const [cell] = (await readResults(join(root(), 'v2'))).cells;
     const details = cell!.details as unknown as SquadDetails;
     expect(details.version).toBe('2.0');
     expect(details.official['HasAns_total']).toBe(12);
     expect(details.official['NoAns_total']).toBe(2);
-    expect(existsSync(join(root, 'v2', 'cells', 'alibi', 'seed-0', 'na-probs.json'))).toBe(true);
-    expect(await readFile(join(root, 'v2', 'report.md'), 'utf8')).toContain(
+    expect(existsSync(join(root(), 'v2', 'cells', 'alibi', 'seed-0', 'na-probs.json'))).toBe(true);
+    expect(await readFile(join(root(), 'v2', 'report.md'), 'utf8')).toContain(
       'SQuAD 2.0: answerable and unanswerable questions',
     );
   });
@@ -158,9 +151,9 @@ describe('posenc bench squad, tiny runs', () => {
     expect(run.stderr).toMatch(
       /2 question\(s\) skipped, e\.g\. fx-0 \(answers\[0\] "Denver Broncos" does not match/,
     );
-    const results = await readResults(join(root, 'bad'));
+    const results = await readResults(join(root(), 'bad'));
     expect(results.data).toMatchObject({ dev: { questions: 12, usable: 10, skipped: 2 } });
-    expect(await readFile(join(root, 'bad', 'report.md'), 'utf8')).toContain(
+    expect(await readFile(join(root(), 'bad', 'report.md'), 'utf8')).toContain(
       'fx-4: answers[0].answer_start is missing',
     );
     const malformed = join(SQUAD_FIXTURES, 'malformed.json');
@@ -179,11 +172,11 @@ describe('posenc bench squad, tiny runs', () => {
     expect(refused.stderr.trim()).toMatch(
       /^posenc: --train .*malformed\.json: data\[0\]\.paragraphs\[0\]\.qas\[0\]\.id is missing; expected a string$/,
     );
-    expect(existsSync(join(root, 'malformed'))).toBe(false);
+    expect(existsSync(join(root(), 'malformed'))).toBe(false);
   });
 
   it('--init: a tiny RoFormer saved in HF names loads through roformer and fine-tunes; our checkpoint loads too', async () => {
-    const hf = join(root, 'tiny-roformer');
+    const hf = join(root(), 'tiny-roformer');
     await mkdir(hf, { recursive: true });
     const saved = new RoFormer({
       vocabSize: 259,
@@ -235,10 +228,10 @@ describe('posenc bench squad, tiny runs', () => {
       'init',
     ]);
     expect(run.code, run.stderr).toBe(0);
-    const [cell] = (await readResults(join(root, 'init'))).cells;
+    const [cell] = (await readResults(join(root(), 'init'))).cells;
     expect(cell!.notes?.join(' ') ?? JSON.stringify(cell)).toMatch(/RoFormer loaded from/);
     // Fine-tuned: the trained embedding moved away from the checkpoint's.
-    const checkpoints = join(root, 'init', 'cells', 'rope', 'seed-0', 'checkpoints');
+    const checkpoints = join(root(), 'init', 'cells', 'rope', 'seed-0', 'checkpoints');
     const pointer = JSON.parse(await readFile(join(checkpoints, 'latest.json'), 'utf8')) as {
       folder: string;
     };
@@ -277,12 +270,12 @@ describe('posenc bench squad, tiny runs', () => {
       '--methods',
       'alibi',
       '--init',
-      join(root, 'sotu', 'cells', 'alibi', 'seed-0', 'checkpoints'),
+      join(root(), 'sotu', 'cells', 'alibi', 'seed-0', 'checkpoints'),
       '--out',
       'init-ours',
     ]);
     expect(ours.code, ours.stderr).toBe(0);
-    const [oursCell] = (await readResults(join(root, 'init-ours'))).cells;
+    const [oursCell] = (await readResults(join(root(), 'init-ours'))).cells;
     expect(JSON.stringify(oursCell)).toMatch(/initialised from .*model\.safetensors: \d+ tensors/);
   });
 });
