@@ -177,7 +177,7 @@ const DEFAULT_METHODS = [
 export const LRA_PRESETS: Record<string, Preset<LraConfig>> = {
   quick: {
     description:
-      'ListOps and Pathfinder generated small, 3 methods, 150 steps; 4 minutes here under load',
+      'ListOps and Pathfinder generated small, 3 methods, 150 steps: a check that everything runs (too few steps for Pathfinder to beat chance); 35 s here, quiet',
     config: {
       ...BASE,
       ...SMALL_DATA,
