@@ -5,10 +5,21 @@
  *
  * Uses `tf.profile`, whose kernel times on wasm/cpu/ONNX-backed kernels are wall times of
  * synchronous kernels, so they add up to the step (less the JS between kernels).
+ *
+ * `--nodes` (kernels engine only) looks inside the kernels instead: ONNX Runtime's own profile
+ * of every graph the step runs, node by node (median µs per run), e.g. what the rotations inside
+ * the fused RoPE attention cost:
+ *
+ *   npm run profile -w @posenc/kernels -- --workload rotary_attention --nodes
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseEngineName, selectEngine, tf } from '@posenc/core';
+import { kernelsBackendInfo } from '../backend.js';
+import { readNodeProfiles, type GraphProfile } from '../ort/node-profile.js';
 import { ISSUE_SIZES, WORKLOADS } from './workloads.js';
 import '../index.js';
 
@@ -18,15 +29,49 @@ interface KernelTotal {
   calls: number;
 }
 
-export async function profileWorkload(
-  workloadId: string,
-  repeats: number,
-): Promise<{ totalMs: number; kernels: KernelTotal[] }> {
+function findWorkload(workloadId: string) {
   const workload = WORKLOADS.find((w) => w.id === workloadId);
   if (!workload)
     throw new Error(
       `--workload ${JSON.stringify(workloadId)} is unknown; allowed: ${WORKLOADS.map((w) => w.id).join(', ')}`,
     );
+  return workload;
+}
+
+/**
+ * ONNX Runtime's node times in every graph `repeats` steps of the workload ran on the kernels
+ * engine (after a warm-up step outside the profile), with how many runs each graph had a step.
+ */
+export async function profileNodes(
+  workloadId: string,
+  repeats: number,
+): Promise<(GraphProfile & { runsPerStep: number })[]> {
+  const info = kernelsBackendInfo(tf.getBackend());
+  if (!info)
+    throw new Error(
+      `--nodes profiles ONNX Runtime's graphs: the engine must be kernels, not backend ${tf.getBackend()}`,
+    );
+  const run = await findWorkload(workloadId).setup(ISSUE_SIZES);
+  const dir = mkdtempSync(join(tmpdir(), 'posenc-ort-profile-'));
+  try {
+    await run.step(); // warm-up: operator caches, memory growth
+    info.sessions.startProfiling(dir);
+    for (let r = 0; r < repeats; r++) await run.step();
+    return readNodeProfiles(info.sessions.stopProfiling()).map((p) => ({
+      ...p,
+      runsPerStep: p.runs / repeats,
+    }));
+  } finally {
+    run.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function profileWorkload(
+  workloadId: string,
+  repeats: number,
+): Promise<{ totalMs: number; kernels: KernelTotal[] }> {
+  const workload = findWorkload(workloadId);
   const run = await workload.setup(ISSUE_SIZES);
   try {
     await run.step(); // warm-up: sessions, operator caches, memory growth
@@ -68,10 +113,30 @@ async function main(): Promise<void> {
       repeats: { type: 'string', default: '2' },
       top: { type: 'string', default: '30' },
       byOp: { type: 'boolean', default: false },
+      nodes: { type: 'boolean', default: false },
     },
   });
   await selectEngine({ engine: parseEngineName(values.engine!, '--engine') });
-  const { totalMs, kernels } = await profileWorkload(values.workload!, Number(values.repeats));
+  const repeats = Number(values.repeats);
+  if (!Number.isInteger(repeats) || repeats < 1)
+    throw new Error(`--repeats ${values.repeats} is not allowed; expected an integer ≥ 1`);
+  if (values.nodes) {
+    const graphs = await profileNodes(values.workload!, repeats);
+    // Heaviest first: a graph's time per step is its run time times its runs per step.
+    graphs.sort((a, b) => b.medianRunUs * b.runsPerStep - a.medianRunUs * a.runsPerStep);
+    console.log(
+      `${values.workload}: ONNX Runtime's node times, median µs per run over ${repeats} step(s)`,
+    );
+    for (const g of graphs.slice(0, Number(values.top))) {
+      console.log(
+        `${(g.medianRunUs / 1000).toFixed(3).padStart(9)} ms ${String(g.runsPerStep).padStart(4)}×  ${g.key}`,
+      );
+      for (const n of g.nodes)
+        console.log(`${n.medianUs.toFixed(0).padStart(14)} µs    ${n.op} (${n.node})`);
+    }
+    return;
+  }
+  const { totalMs, kernels } = await profileWorkload(values.workload!, repeats);
   let rows = kernels;
   if (values.byOp) {
     const byOp = new Map<string, KernelTotal>();
