@@ -3,10 +3,12 @@
  * through the C API with koffi, with inputs and outputs used in place. If onnxruntime-node or
  * koffi is upgraded, the pin tests fail until the binding has been re-checked and the pin moved.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { encodeModel } from '../onnx/model.js';
 import {
@@ -103,6 +105,26 @@ describe('findOrtLibrary says in one line why it cannot load', () => {
     );
     expect(Array.from(y)).toEqual([-1, 2]);
     session.dispose();
+  });
+
+  it('stays loaded after the objects that loaded it are collected', () => {
+    // A fresh process, so the collections are the only thing between loading and running.
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--expose-gc',
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./fixtures/run-after-gc.ts', import.meta.url)),
+      ],
+      { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) },
+    );
+    expect({ signal: child.signal, status: child.status, stderr: child.stderr }).toEqual({
+      signal: null,
+      status: 0,
+      stderr: '',
+    });
+    expect(child.stdout).toBe('[-1,2]');
   });
 
   it('finds the installed one', () => {

@@ -153,6 +153,11 @@ export function resolveOrtBinding(require: RequireLike): OrtBinding {
       `onnxruntime-node ${packageVersion}: ${library} could not load: ${firstLine(e)}`,
     );
   }
+  // koffi unloads a library (dlclose) once nothing refers to its handle or to a function made
+  // from it. Everything below is called through pointers decoded from the API table, which koffi
+  // does not count as references: without this, the first garbage collection after loading unmaps
+  // ONNX Runtime and the next call jumps into freed memory (a segfault, at a time set by the GC).
+  keptLoaded.push(lib);
   const getApiBase = lib.func('void *OrtGetApiBase()');
   const base = koffi.decode(getApiBase(), koffi.array('void *', 2)) as [bigint, bigint];
   const version = (
@@ -367,6 +372,8 @@ export function resolveOrtBinding(require: RequireLike): OrtBinding {
 }
 
 let protoCount = 0;
+/** Every library handle this process loaded: never released, so never unloaded. */
+const keptLoaded: unknown[] = [];
 
 function firstLine(e: unknown): string {
   return String(e instanceof Error ? e.message : e).split('\n')[0]!;
