@@ -18,6 +18,7 @@ import {
   resolveOrtBinding,
   type RequireLike,
 } from './binding.js';
+import { runNegSession } from './fixtures/neg-session.js';
 
 const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -88,23 +89,7 @@ describe('findOrtLibrary says in one line why it cannot load', () => {
   });
   it('loads again in the same process (one environment, fresh function types)', () => {
     const again = resolveOrtBinding(require as unknown as RequireLike);
-    const session = again.createSession(
-      encodeModel({
-        nodes: [{ op: 'Neg', inputs: ['x'], outputs: ['y'] }],
-        inputs: [{ name: 'x', type: 'float32' }],
-        outputs: [{ name: 'y', type: 'float32' }],
-      }),
-      { intraOpNumThreads: 1, spinning: false },
-    );
-    const y = new Float32Array(2);
-    session.run(
-      ['x'],
-      [{ type: 'float32', dims: [2], data: new Float32Array([1, -2]) }],
-      ['y'],
-      [{ type: 'float32', dims: [2], data: y }],
-    );
-    expect(Array.from(y)).toEqual([-1, 2]);
-    session.dispose();
+    expect(runNegSession(again)).toEqual([-1, 2]);
   });
 
   it('stays loaded after the objects that loaded it are collected', () => {
