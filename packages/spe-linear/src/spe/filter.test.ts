@@ -10,7 +10,7 @@ import {
   expectClose,
   onCpuWithoutLeaks,
 } from '@posenc/core/testing';
-import { filterWithCode, filterWithSineChunks } from './filter.js';
+import { filterWithCode, filterWithSineChunks, sineMixer } from './filter.js';
 import { sineChunks, sineChunkTensors, sineCode, sineWeights } from './sine-spe.js';
 
 onCpuWithoutLeaks();
@@ -77,10 +77,10 @@ describe('SPE filter', () => {
         const x = tf.randomNormal([B, H, N, D], 0, 1, 'float32', 5) as tf.Tensor4D;
         const code = sineCode(params, ids, z, query);
         const chunks = sineChunks(params, ids, rows.flat(), 3);
-        const weights = sineWeights(params, z);
-        const out = filterWithSineChunks(x, chunks, weights, query ? params.offsets : undefined);
+        const mixer = tf.tidy(() => sineMixer(sineWeights(params, z)));
+        const out = filterWithSineChunks(x, chunks, mixer, query ? params.offsets : undefined);
         expectClose(out, einsum(x, code), { atol: 1e-5 });
-        tf.dispose([...Object.values(params), z, ids, x, code, out, weights]);
+        tf.dispose([...Object.values(params), z, ids, x, code, out, mixer]);
         tf.dispose(sineChunkTensors(chunks));
       });
 
@@ -103,8 +103,8 @@ describe('SPE filter', () => {
       ) as tf.Tensor5D;
     });
     const chunks = sineChunks(params, ids, rows.flat(), 3);
-    const weights = sineWeights(params, z);
-    const out = filterWithSineChunks(x, chunks, weights, params.offsets, gate);
+    const mixer = tf.tidy(() => sineMixer(sineWeights(params, z)));
+    const out = filterWithSineChunks(x, chunks, mixer, params.offsets, gate);
     expectClose(out, einsum(x, gatedCode), { atol: 1e-5 });
     tf.dispose([
       ...Object.values(params),
@@ -113,7 +113,7 @@ describe('SPE filter', () => {
       x,
       gatedCode,
       out,
-      weights,
+      mixer,
       gate.gate,
       gate.epsilon,
     ]);
@@ -142,13 +142,14 @@ describe('SPE filter', () => {
       () => {
         const chunks = sineChunks(params, ids, rows.flat(), 3);
         const weights = sineWeights(params, z);
+        const mixer = sineMixer(weights);
         const gate = { gate: v.gate as unknown as tf.Tensor2D, epsilon };
         const x = v.x as unknown as tf.Tensor4D;
         const out = [
-          filterWithSineChunks(x, chunks, weights, params.offsets, gate),
-          filterWithSineChunks(x, chunks, weights, undefined, gate),
+          filterWithSineChunks(x, chunks, mixer, params.offsets, gate),
+          filterWithSineChunks(x, chunks, mixer, undefined, gate),
         ];
-        tf.dispose([...sineChunkTensors(chunks), weights]);
+        tf.dispose([...sineChunkTensors(chunks), weights, mixer]);
         return out;
       },
       v,

@@ -41,7 +41,13 @@ import {
   type ConvSide,
   type ConvSpeParameters,
 } from './conv-spe.js';
-import { filterWithCode, filterWithSineChunks, gateEpsilon, type Gate } from './filter.js';
+import {
+  filterWithCode,
+  filterWithSineChunks,
+  gateEpsilon,
+  sineMixer,
+  type Gate,
+} from './filter.js';
 import {
   initialSineParameters,
   sineChunkLength,
@@ -123,12 +129,12 @@ function assertIntegers(values: ArrayLike<number>, what: string): void {
       );
 }
 
-/** sineSPE: positions in chunks and the weights (the code is never formed, see `filter.ts`). */
+/** sineSPE: positions in chunks and the weights as `sineMixer` (the code is never formed, see `filter.ts`). */
 interface SineCode {
   readonly kind: 'sine';
   readonly q: SineChunks;
   readonly k: SineChunks;
-  readonly weights: tf.Tensor4D;
+  readonly mixer: tf.Tensor5D;
   readonly offsets: tf.Tensor3D;
 }
 
@@ -277,8 +283,8 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
       return tf.tidy(() => {
         if (code.kind === 'sine')
           return {
-            q: filterWithSineChunks(q, code.q, code.weights, code.offsets, gate),
-            k: filterWithSineChunks(k, code.k, code.weights, undefined, gate),
+            q: filterWithSineChunks(q, code.q, code.mixer, code.offsets, gate),
+            k: filterWithSineChunks(k, code.k, code.mixer, undefined, gate),
           };
         if (code.kind === 'conv')
           return { q: filterWithCode(q, code.q, gate), k: filterWithCode(k, code.k, gate) };
@@ -425,7 +431,7 @@ export class SpeEncoding implements PositionEncoding, Redrawable {
             kind: 'sine',
             q,
             k,
-            weights: sineWeights(params, z),
+            mixer: sineMixer(sineWeights(params, z)),
             offsets: tf.clone(params.offsets) as tf.Tensor3D,
           };
           return code as unknown as tf.TensorContainerObject;
@@ -539,7 +545,7 @@ function tensorsOf(code: Code): tf.Tensor[] {
   if (code.kind === 'conv') return [code.q, code.k];
   if (code.kind === 'conv1d') return [code.filterQ, code.filterK];
   const sides = code.k === code.q ? [code.q] : [code.q, code.k];
-  return [...sides.flatMap(sineChunkTensors), code.weights, code.offsets];
+  return [...sides.flatMap(sineChunkTensors), code.mixer, code.offsets];
 }
 
 function disposeCode(code: Code): void {
