@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@posenc/core';
-import type { KernelsBackendInfo } from '../backend.js';
+import { registerKernelsBackend, type KernelsBackendInfo } from '../backend.js';
 import { allKernelsBackend, expectSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
 import { splitSizes } from './layout.js';
 
@@ -147,4 +147,30 @@ describe('Concat and SplitV on the kernels backend', () => {
       expect(calls).toBeGreaterThanOrEqual(2);
     });
   }
+});
+
+describe('small layout ops with the default size threshold', () => {
+  // The host's SplitV (any rank) and its rank-6 Transpose are far slower than one ONNX Runtime
+  // call on tensors of a few thousand floats, so these go to ONNX Runtime below minElements too.
+  it('a split of 10k floats at rank 6 and a rank-6 transpose run here and equal cpu; a rank-4 transpose stays on the host', async () => {
+    const defaults = await registerKernelsBackend({ name: 'posenc-kernels-layout-defaults' });
+    expect(defaults.minElements).toBeGreaterThan(10_240);
+    const splits = await expectSameAsCpu(
+      defaults,
+      'SplitV',
+      () => tf.split(t([2, 2, 1, 4, 10, 64], 181), [3, 1], 3),
+      'small rank-6 split',
+    );
+    expect(splits).toBe(1);
+    const transposes = await expectSameAsCpu(
+      defaults,
+      'Transpose',
+      () => [
+        tf.transpose(t([2, 2, 1, 2, 10, 64], 182), [1, 4, 5, 2, 3, 0]),
+        tf.transpose(t([2, 2, 2, 640], 183), [1, 3, 2, 0]),
+      ],
+      'small rank-6 and rank-4 transposes',
+    );
+    expect(transposes).toBe(1);
+  });
 });
