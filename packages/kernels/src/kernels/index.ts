@@ -35,6 +35,7 @@ import { attention, attentionGrad } from './attention.js';
 import { crossEntropy, crossEntropyGrad } from './cross-entropy.js';
 import { rotary } from './rotary.js';
 import { rotaryAttention, rotaryAttentionGrad } from './rotary-attention.js';
+import { modulatedProduct, modulatedProductGrad } from './modulated-product.js';
 
 /** Every ONNX-backed kernel, including those that lose to the host (for tests and measurements). */
 export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
@@ -61,6 +62,8 @@ export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   rotary,
   rotaryAttention,
   rotaryAttentionGrad,
+  modulatedProduct,
+  modulatedProductGrad,
 ];
 
 /**

@@ -6,7 +6,7 @@
  * and the gate is moved onto q — Σ_d (√(1−g)q)_d q̄_d +
  * Σ_d (√g q)_d ε_d — so no gated copy of the code is made either.
  */
-import { tf } from '@posenc/core';
+import { modulatedProduct, tf } from '@posenc/core';
 import type { SineChunks } from './sine-spe.js';
 
 /** Weight elements `[H, P, chunks, 2K·D, R]` one group of chunks makes at once (2¹⁹ floats: 2 MiB). */
@@ -157,29 +157,19 @@ export function filterWithSineChunks(
           )
           .reshape([h, sines, d, p, g, 2, r])
           .transpose([0, 3, 4, 5, 1, 2, 6]) // [H, P, g, 2, K, D, R]
-          .reshape([h, p, g, columns * d, r]);
-        const weightChunks =
-          members.length === 1 ? [rotated] : tf.split(rotated, members.length, 2);
-        const rowChunks =
-          members.length === 1
-            ? [groupRows[gi]!]
-            : tf.split(
-                groupRows[gi]!,
-                members.map((c) => sizes[c]!),
-                2,
-              );
+          .reshape([h, p, g, columns * d, r]) as tf.Tensor5D;
+        // One product for the group when its chunks share a table (consecutive positions);
+        // otherwise one per chunk, each with its own.
+        if (chunks.omega.length === 1)
+          return modulatedProduct(groupRows[gi]! as tf.Tensor4D, chunks.omega[0]!, rotated);
+        const weightChunks = tf.split(rotated, members.length, 2) as tf.Tensor5D[];
+        const rowChunks = tf.split(
+          groupRows[gi]!,
+          members.map((c) => sizes[c]!),
+          2,
+        ) as tf.Tensor4D[];
         const outs = members.map((c, i) =>
-          tf.tidy(() => {
-            const size = sizes[c]!;
-            let omega = chunks.omega.length === 1 ? chunks.omega[0]! : chunks.omega[c]!;
-            if (omega.shape[2] !== size)
-              omega = omega.slice([0, 0, 0, 0, 0], [-1, -1, size, -1, -1]);
-            const features = tf
-              .mul(rowChunks[i]!.reshape([h, b, size, 1, d]), omega)
-              .reshape([h, p, (b / p) * size, columns * d]);
-            const w = weightChunks[i]!.reshape([h, p, columns * d, r]);
-            return tf.matMul(features, w).reshape([h, b, size, r]);
-          }),
+          modulatedProduct(rowChunks[i]!, chunks.omega[c]!, weightChunks[i]!),
         );
         return outs.length === 1 ? outs[0]! : tf.concat(outs, 2);
       }),
