@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '@posenc/core';
 import { registerKernelsBackend, type KernelsBackendInfo } from '../backend.js';
 import { allKernelsBackend, expectSameAsCpu, randomValues, sizeOf } from '../testing/compare.js';
-import { splitSizes } from './layout.js';
+import { keepsDataOrder, splitSizes } from './layout.js';
 
 let info: KernelsBackendInfo;
 beforeAll(async () => {
@@ -41,6 +41,52 @@ describe('Transpose on ONNX Runtime', () => {
       expect(calls).toBeGreaterThanOrEqual(3);
     });
   }
+});
+
+describe('Transpose that moves only axes of length 1', () => {
+  it('keepsDataOrder: the axes longer than 1 stay in order', () => {
+    expect(keepsDataOrder([1, 2, 8, 4], [1, 0, 2, 3])).toBe(true);
+    expect(keepsDataOrder([2, 1, 8, 4], [1, 2, 0, 3])).toBe(false);
+    expect(keepsDataOrder([2, 3, 1], [0, 2, 1])).toBe(true);
+    expect(keepsDataOrder([2, 3, 4], [0, 1, 2])).toBe(true);
+    expect(keepsDataOrder([2, 3, 4], [0, 2, 1])).toBe(false);
+  });
+
+  it('shares the input data (no copy, no ONNX run) and equals cpu, forward and gradient, on both hosts', async () => {
+    for (const host of ['wasm', 'cpu'] as const) {
+      const backend = await registerKernelsBackend({ name: `posenc-kernels-share-${host}`, host });
+      const perm = [1, 0, 2, 3];
+      const shape = [1, 3, 4, 5];
+      const calls = await expectSameAsCpu(
+        backend,
+        'Transpose',
+        () => {
+          const x = t(shape, 75);
+          const w = t([3, 1, 4, 5], 76);
+          const xi = tf.cast(tf.mul(x, 10), 'int32');
+          return [
+            tf.transpose(x, perm),
+            tf.cast(tf.transpose(xi, perm), 'float32'),
+            tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.transpose(v, perm), w)))(x),
+          ];
+        },
+        `shared transpose on ${host}`,
+      );
+      expect(calls).toBeGreaterThanOrEqual(3);
+      const engine = tf.engine();
+      const buffers = engine.backend.numDataIds();
+      const [x, y] = tf.tidy(() => {
+        const x = t(shape, 77);
+        return [x, tf.transpose(x, perm)];
+      });
+      expect(engine.backend.numDataIds(), 'data buffers').toBe(buffers + 1);
+      expect(y!.shape).toEqual([3, 1, 4, 5]);
+      x!.dispose();
+      const expected = tf.tidy(() => Array.from(t(shape, 77).dataSync()));
+      expect(Array.from(y!.dataSync())).toEqual(expected);
+      tf.dispose(y!);
+    }
+  });
 });
 
 describe('Tile on the kernels backend', () => {

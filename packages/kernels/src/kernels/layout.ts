@@ -15,22 +15,40 @@ type TensorInfo = tf.TensorInfo;
 const movable = (dtype: tf.DataType): dtype is 'float32' | 'int32' =>
   dtype === 'float32' || dtype === 'int32';
 
+interface RefCountingBackend {
+  incRef(dataId: object): void;
+}
+
+/**
+ * Whether `perm` keeps the axes longer than 1 in their order, so the transposed data is the
+ * data itself (`[1, H, N, D]` ↔ `[H, 1, N, D]`, which a batch of one meets at every head split).
+ */
+export function keepsDataOrder(shape: readonly number[], perm: readonly number[]): boolean {
+  const long = perm.filter((p) => shape[p] !== 1);
+  return long.every((p, i) => i === 0 || p > long[i - 1]!);
+}
+
 export const transpose: AcceleratedKernel = {
   kernelName: 'Transpose',
   run({ inputs, attrs, backend }, ctx) {
     const { x } = inputs as { x: TensorInfo };
     const { perm } = attrs as { perm: number[] };
     const rank = x.shape.length;
-    // Small tensors stay on the host, except above rank 5: tfjs-wasm's transpose of 5k floats at
-    // rank 6 took 0.8 ms, against 62 µs for the same permutation folded to rank 4 (measured).
-    if (x.dtype !== 'float32' && x.dtype !== 'int32') return undefined;
-    if (sizeOf(x.shape) < ctx.minElements && rank <= 5) return undefined;
     if (
       perm.length !== rank ||
       new Set(perm).size !== rank ||
       perm.some((p) => !Number.isInteger(p) || p < 0 || p >= rank)
     )
       return undefined;
+    // Shared, not copied, when only axes of length 1 move (tensors are immutable, as Identity).
+    if (x.dtype !== 'string' && keepsDataOrder(x.shape, perm)) {
+      (backend as RefCountingBackend).incRef(x.dataId);
+      return { dataId: x.dataId, shape: perm.map((p) => x.shape[p]!), dtype: x.dtype };
+    }
+    // Small tensors stay on the host, except above rank 5: tfjs-wasm's transpose of 5k floats at
+    // rank 6 took 0.8 ms, against 62 µs for the same permutation folded to rank 4 (measured).
+    if (x.dtype !== 'float32' && x.dtype !== 'int32') return undefined;
+    if (sizeOf(x.shape) < ctx.minElements && rank <= 5) return undefined;
     const type = x.dtype;
     const shape = perm.map((p) => x.shape[p]!);
     const build = (): OnnxGraph => ({
