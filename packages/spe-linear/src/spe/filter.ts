@@ -69,19 +69,32 @@ export function filterWithCode(x: tf.Tensor4D, code: tf.Tensor5D, gate?: Gate): 
 }
 
 /**
- * The weights W `[H, 2K, D, R]` in the form the chunked filter uses, `[H, K, D, 2, 2R]`: for each
- * (head, sine, dim) row, [[W_cos, W_sin], [W_sin, −W_cos]], so that [cos φ, sin φ] times it is
- * the row rotated by φ, both halves at once (see `filterWithSineChunks`). It depends on the
- * weights alone, so one serves both sides and every layer of a forward pass.
+ * The weights W `[H, 2K, D, R]` as the chunked filter rotates them: the row of W rotated by φ
+ * (per head, sine and dim) is cos φ·`cos` + sin φ·`sin`, with `cos` = [W_cos, W_sin] (W itself)
+ * and `sin` = [W_sin, −W_cos], each `[H, 1, 2, K·D, R]` so that angles `[H, chunks, 1, K·D, 1]`
+ * broadcast into the rotated weights of every chunk in the layout the products read (see
+ * `filterWithSineChunks`). It depends on the weights alone, so one serves both sides and every
+ * layer of a forward pass.
  */
-export function sineMixer(weights: tf.Tensor4D): tf.Tensor5D {
-  return tf.tidy(() => {
-    const [cosW, sinW] = tf.split(weights, 2, 1); // [H, K, D, R] each
-    // Concats rather than stacks: the kernels engine's Pack took 2.6 ms for 41k floats here.
-    const row = (a: tf.Tensor, b: tf.Tensor) => tf.concat([a, b], 3).expandDims(3);
-    return tf.concat([row(cosW!, sinW!), row(sinW!, tf.neg(cosW!))], 3) as tf.Tensor5D;
-  });
+export interface SineMixer {
+  readonly cos: tf.Tensor5D;
+  readonly sin: tf.Tensor5D;
 }
+
+export function sineMixer(weights: tf.Tensor4D): SineMixer {
+  return tf.tidy(() => {
+    const [h, twiceK, d, r] = weights.shape;
+    const [cosW, sinW] = tf.split(weights, 2, 1); // [H, K, D, R] each
+    const shape = [h, 1, 2, (twiceK / 2) * d, r];
+    return {
+      cos: weights.reshape(shape),
+      sin: tf.concat([sinW!, tf.neg(cosW!)], 1).reshape(shape),
+    } as unknown as tf.TensorContainerObject;
+  }) as unknown as SineMixer;
+}
+
+/** The mixer's tensors. */
+export const sineMixerTensors = (m: SineMixer): tf.Tensor[] => [m.cos, m.sin];
 
 /**
  * Filters x `[B, H, N, D]` with sineSPE without forming its code: chunk by chunk of positions,
@@ -93,21 +106,34 @@ export function sineMixer(weights: tf.Tensor4D): tf.Tensor5D {
 export function filterWithSineChunks(
   x: tf.Tensor4D,
   chunks: SineChunks,
-  mixer: tf.Tensor5D,
+  mixer: SineMixer,
   offsets?: tf.Tensor3D,
   gate?: Gate,
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const [b, h, n, d] = x.shape;
-    const [, sines, , , twiceR] = mixer.shape;
+    const [, , , sineDims, r] = mixer.cos.shape;
+    const sines = sineDims / d;
     const columns = 2 * sines;
-    const r = twiceR / 2;
     const p = chunks.rows;
     if (chunks.length !== n || (p !== 1 && p !== b))
       throw new Error(
         `SPE filter: positions [${p}, ${chunks.length}] do not fit x [${x.shape}] (rows 1 or ${b}, length ${n})`,
       );
-    const { x: input, term } = gate ? gated(x, gate) : { x, term: undefined };
+    const rows = x.transpose([1, 0, 2, 3]) as tf.Tensor4D; // [H, B, N, D]: shared data at B = 1
+    // The gate's √(1 − g) scales the weights' rows (j, d) rather than x, and its ε term is one
+    // product of the same rows: no scaled or transposed copy of x.
+    let mix = mixer;
+    let term: tf.Tensor | undefined;
+    if (gate) {
+      const g = tf.sigmoid(gate.gate); // [H, D]
+      const dry = tf.sqrt(tf.sub(1, g)).reshape([h, 1, 1, 1, d, 1]);
+      const scaled = (m: tf.Tensor5D) =>
+        tf.mul(m.reshape([h, 1, 2, sines, d, r]), dry).reshape(m.shape) as tf.Tensor5D;
+      mix = { cos: scaled(mixer.cos), sin: scaled(mixer.sin) };
+      const wet = tf.mul(gate.epsilon, tf.sqrt(g).expandDims(2)) as tf.Tensor3D; // [H, D, R]
+      term = tf.matMul(rows.reshape([h, b * n, d]) as tf.Tensor3D, wet).reshape([h, b, n, r]);
+    }
     const theta = offsets?.transpose([0, 2, 1]).reshape([h, 1, 1, sines, d]); // [H, 1, 1, K, D]
     const count = chunks.phases.shape[2];
     const sizes = Array.from({ length: count }, (_, c) =>
@@ -121,7 +147,6 @@ export function filterWithSineChunks(
       groups.push(Array.from({ length: Math.min(group, count - c) }, (_, i) => c + i));
     // Split once: a slice per group would read the whole input on some engines.
     const groupRows = tf.tidy(() => {
-      const rows = input.transpose([1, 0, 2, 3]); // [H, B, N, D]
       return groups.length === 1
         ? [rows]
         : tf.split(
@@ -133,30 +158,23 @@ export function filterWithSineChunks(
     // (cos, sin)(φ + δ) is (cos δ, sin δ) rotated by φ, so the rotation moves into W. Every
     // chunk's angles at once: one call each for cos and sin, not one per group.
     const phase = theta ? tf.add(chunks.phases, theta) : chunks.phases; // [H, P, C, K, D]
-    const angles = tf
-      .concat([tf.cos(phase).expandDims(0), tf.sin(phase).expandDims(0)], 0) // [2, H, P, C, K, D]
-      .reshape([2, h, p * count, sines * d])
-      .transpose([1, 3, 2, 0]) // [H, K·D, P·C, 2]
-      .reshape([h * sines * d * p, count, 2]);
-    // Rank 3, the layout the products read: a group's angles are a block of rows per batch row.
-    const groupAngles =
-      groups.length === 1
-        ? [angles]
+    const angles = [tf.cos(phase), tf.sin(phase)].map((a) => {
+      const rows = a.reshape([h, p, count, sines * d]);
+      return groups.length === 1
+        ? [rows]
         : tf.split(
-            angles,
+            rows,
             groups.map((g) => g.length),
-            1,
+            2,
           );
+    });
     const pieces = groups.map((members, gi) =>
       tf.tidy(() => {
         const g = members.length;
+        // Two broadcast multiplies straight into [H, P·g, 2, K·D, R]: no transpose after.
+        const at = (a: tf.Tensor[][], i: number) => a[i]![gi]!.reshape([h, p * g, 1, sines * d, 1]);
         const rotated = tf
-          .matMul(
-            groupAngles[gi]!.reshape([h * sines * d, p * g, 2]) as tf.Tensor3D,
-            mixer.reshape([h * sines * d, 2, 2 * r]) as tf.Tensor3D,
-          )
-          .reshape([h, sines, d, p, g, 2, r])
-          .transpose([0, 3, 4, 5, 1, 2, 6]) // [H, P, g, 2, K, D, R]
+          .add(tf.mul(at(angles, 0), mix.cos), tf.mul(at(angles, 1), mix.sin))
           .reshape([h, p, g, columns * d, r]) as tf.Tensor5D;
         // One product for the group when its chunks share a table (consecutive positions);
         // otherwise one per chunk, each with its own.
@@ -175,7 +193,6 @@ export function filterWithSineChunks(
       }),
     );
     const joined = pieces.length === 1 ? pieces[0]! : tf.concat(pieces, 2);
-    const out = joined.transpose([1, 0, 2, 3]);
-    return (term ? tf.add(out, term) : out) as tf.Tensor4D;
+    return (term ? tf.add(joined, term) : joined).transpose([1, 0, 2, 3]) as tf.Tensor4D;
   });
 }

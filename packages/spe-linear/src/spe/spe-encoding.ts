@@ -46,6 +46,8 @@ import {
   filterWithSineChunks,
   gateEpsilon,
   sineMixer,
+  sineMixerTensors,
+  type SineMixer,
   type Gate,
 } from './filter.js';
 import {
@@ -134,7 +136,7 @@ interface SineCode {
   readonly kind: 'sine';
   readonly q: SineChunks;
   readonly k: SineChunks;
-  readonly mixer: tf.Tensor5D;
+  readonly mixer: SineMixer;
   readonly offsets: tf.Tensor3D;
 }
 
@@ -545,7 +547,7 @@ function tensorsOf(code: Code): tf.Tensor[] {
   if (code.kind === 'conv') return [code.q, code.k];
   if (code.kind === 'conv1d') return [code.filterQ, code.filterK];
   const sides = code.k === code.q ? [code.q] : [code.q, code.k];
-  return [...sides.flatMap(sineChunkTensors), code.mixer, code.offsets];
+  return [...sides.flatMap(sineChunkTensors), ...sineMixerTensors(code.mixer), code.offsets];
 }
 
 function disposeCode(code: Code): void {
