@@ -10,12 +10,14 @@
  * loss is Cast bool→float32 (0.81 ms against 0.73 ms on [8,256,2048]), so conversions stay on
  * the host. Some entries are not ONNX calls: Identity and same-dtype Cast share data instead of
  * copying it, UnsortedSegmentSum is a loop over the host's memory, Pow with exponent 2 or 3
- * multiplies on the host, and a small broadcasting Tile is a host multiply by ones. Thirteen are
- * not TF.js kernels but core's kernel contracts, each a whole computation in one run:
+ * multiplies on the host, a small broadcasting Tile is a host multiply by ones, and a Transpose
+ * that moves only axes of length 1 shares its data. Fifteen are not TF.js kernels but core's
+ * kernel contracts, each a whole computation in one run:
  * `PosencAdamWUpdate` (an AdamW step of one parameter), `PosencGelu`/`PosencGeluGrad`,
  * `PosencLayerNorm`/`PosencLayerNormGrad`, `PosencAttention`/`PosencAttentionGrad`,
  * `PosencCrossEntropy`/`PosencCrossEntropyGrad`, `PosencRotary` (RoPE's rotation),
- * `PosencRotaryAttention`/`PosencRotaryAttentionGrad` (RoPE and attention in one run), and two
+ * `PosencRotaryAttention`/`PosencRotaryAttentionGrad` (RoPE and attention in one run),
+ * `PosencModulatedProduct`/`PosencModulatedProductGrad` (sineSPE's filter), and two
  * are core contracts run as host loops like UnsortedSegmentSum: `PosencGatherLast` and
  * `PosencScatterAddLast` (iRPE's bucket reads).
  */
