@@ -136,13 +136,25 @@ describe('modulatedProduct (composite TF.js ops)', () => {
     tf.dispose(Object.values(variables));
   });
 
+  it('an empty sequence gives an empty output and zero gradients', () => {
+    tf.tidy(() => {
+      const x = tf.zeros([2, 1, 0, 3]) as tf.Tensor4D;
+      const omega = tf.ones([2, 1, 4, 2, 3]) as tf.Tensor5D;
+      const weights = tf.zeros([2, 1, 0, 6, 5]) as tf.Tensor5D;
+      expect(modulatedProduct(x, omega, weights).shape).toEqual([2, 1, 0, 5]);
+      const g = modulatedProductGradient(tf.zeros([2, 1, 0, 5]), x, omega, weights);
+      expect(g.dOmega.shape).toEqual([2, 1, 4, 2, 3]);
+      expect(g.dOmega.sum().dataSync()[0]).toBe(0);
+    });
+  });
+
   it('bad shapes are errors naming the operand, its shape and what is allowed', () => {
     const run = (x: number[], omega: number[], weights: number[]) => () =>
       tf.tidy(() =>
         modulatedProduct(
-          (tf.zeros(x) as tf.Tensor) as tf.Tensor4D,
-          (tf.zeros(omega) as tf.Tensor) as tf.Tensor5D,
-          (tf.zeros(weights) as tf.Tensor) as tf.Tensor5D,
+          tf.zeros(x) as tf.Tensor as tf.Tensor4D,
+          tf.zeros(omega) as tf.Tensor as tf.Tensor5D,
+          tf.zeros(weights) as tf.Tensor as tf.Tensor5D,
         ),
       );
     expect(run([1, 2, 5, 3], [1, 1, 4, 2, 3], [1, 1, 1, 6, 2])).toThrow(

@@ -145,6 +145,7 @@ function compositeProduct(
   omega: tf.Tensor5D,
   weights: tf.Tensor5D,
 ): tf.Tensor4D {
+  if (s.chunks === 0) return tf.zeros([s.heads, s.batch, 0, s.outputs]);
   return tf.tidy(() => {
     const sizes = chunkSizes(s);
     const xs = splitInto(x, sizes, 2);
@@ -192,6 +193,8 @@ export function modulatedProductGradient(
       dWeights: dWeights as tf.Tensor5D,
     };
   }
+  if (s.chunks === 0)
+    return { dx: tf.zerosLike(x), dOmega: tf.zerosLike(omega), dWeights: tf.zerosLike(weights) };
   return tf.tidy(() => {
     const sizes = chunkSizes(s);
     const columns = s.modulations * s.dim;
@@ -252,7 +255,8 @@ export function modulatedProduct(
   weights: tf.Tensor5D,
 ): tf.Tensor4D {
   const s = modulatedProductShape(x, omega, weights);
-  if (!activeBackendHas(MODULATED_PRODUCT_KERNEL)) return compositeProduct(s, x, omega, weights);
+  if (!activeBackendHas(MODULATED_PRODUCT_KERNEL) || s.length === 0)
+    return compositeProduct(s, x, omega, weights);
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     save([x, omega, weights]);

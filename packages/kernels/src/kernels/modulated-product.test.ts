@@ -31,6 +31,8 @@ const CASES: Case[] = [
   { label: 'one chunk, B = 1', sizes: [2, 1, 7, 4, 1, 7, 6, 5] },
   { label: 'one short chunk, shared by 3 rows', sizes: [2, 3, 5, 4, 1, 8, 3, 2] },
   { label: 'four chunks, the last short, shared by 2 rows', sizes: [2, 2, 15, 3, 1, 4, 4, 3] },
+  // The same graph as the case before (four chunks, the last short), another length.
+  { label: 'four chunks of another length', sizes: [2, 2, 14, 3, 1, 4, 4, 3] },
   { label: 'three full chunks, a table per row', sizes: [1, 2, 12, 2, 2, 4, 4, 3] },
   { label: 'three chunks, the last short, B = 1', sizes: [3, 1, 21, 8, 1, 8, 20, 16] },
   {

@@ -87,7 +87,7 @@ function runInputs(v: Variant, gradient: boolean): string[] {
   ];
 }
 
-export function forwardGraph(v: Variant): OnnxGraph {
+function forwardGraph(v: Variant): OnnxGraph {
   const g: GraphParts = { nodes: [], initializers: [int64s('flat_shape', [0, 0, 0, -1])] };
   const { part, weights } = splitChunks(g, v, ['x']);
   const outs: string[] = [];

@@ -3,8 +3,8 @@
  * the optional gate q̄ ← √(1 − g)·q̄ + √g·ε, g = sigmoid(gate) per (head, dim), ε the same for q
  * and k and every position. The official code forms q̄·q[…, None], a B×N×H×D×R tensor; here
  * the sum over d is a batched matmul (sineSPE's code is not even formed: `filterWithSineChunks`),
- * and the gate is moved onto q — Σ_d (√(1−g)q)_d q̄_d +
- * Σ_d (√g q)_d ε_d — so no gated copy of the code is made either.
+ * and the gate is moved off the code — Σ_d (√(1−g)q)_d q̄_d + Σ_d (√g q)_d ε_d — so no gated
+ * copy of it is made either (sineSPE's filter puts √(1 − g) on its weights' rows instead of q).
  */
 import { modulatedProduct, tf } from '@posenc/core';
 import type { SineChunks } from './sine-spe.js';
@@ -100,7 +100,8 @@ export const sineMixerTensors = (m: SineMixer): tf.Tensor[] => [m.cos, m.sin];
  * Filters x `[B, H, N, D]` with sineSPE without forming its code: chunk by chunk of positions,
  * F = x ⊙ Ω `[H, B, len, 2K, D]` times the weights rotated to the chunk's start (and by the query
  * offsets θ on the query side: `offsets` `[H, D, K]`), one product per head of [len, 2K·D] by
- * [2K·D, R]. The weights come as `mixer` = `sineMixer(W)`. Only one chunk's F and one group's
+ * [2K·D, R]: core's `modulatedProduct`, one engine call per group of chunks where the engine has
+ * the kernel. The weights come as `mixer` = `sineMixer(W)`. Only one chunk's F and one group's
  * weights exist at a time in a forward pass.
  */
 export function filterWithSineChunks(
