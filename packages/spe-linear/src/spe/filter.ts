@@ -76,10 +76,11 @@ export function filterWithCode(x: tf.Tensor4D, code: tf.Tensor5D, gate?: Gate): 
  * `filterWithSineChunks`). It depends on the weights alone, so one serves both sides and every
  * layer of a forward pass.
  */
-export interface SineMixer {
+// A type, not an interface, so that it is a TensorContainer (tidy can return it).
+export type SineMixer = {
   readonly cos: tf.Tensor5D;
   readonly sin: tf.Tensor5D;
-}
+};
 
 export function sineMixer(weights: tf.Tensor4D): SineMixer {
   return tf.tidy(() => {
@@ -89,8 +90,8 @@ export function sineMixer(weights: tf.Tensor4D): SineMixer {
     return {
       cos: weights.reshape(shape),
       sin: tf.concat([sinW!, tf.neg(cosW!)], 1).reshape(shape),
-    } as unknown as tf.TensorContainerObject;
-  }) as unknown as SineMixer;
+    };
+  });
 }
 
 /** The mixer's tensors. */
