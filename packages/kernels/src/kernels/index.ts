@@ -38,6 +38,7 @@ import { crossEntropy, crossEntropyGrad } from './cross-entropy.js';
 import { rotary } from './rotary.js';
 import { rotaryAttention, rotaryAttentionGrad } from './rotary-attention.js';
 import { modulatedProduct, modulatedProductGrad } from './modulated-product.js';
+import { depthwiseConvBackpropFilter, depthwiseConvBackpropInput } from './depthwise-conv.js';
 
 /** Every ONNX-backed kernel, including those that lose to the host (for tests and measurements). */
 export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
@@ -66,6 +67,8 @@ export const ACCELERATED_KERNELS: readonly AcceleratedKernel[] = [
   rotaryAttentionGrad,
   modulatedProduct,
   modulatedProductGrad,
+  depthwiseConvBackpropFilter,
+  depthwiseConvBackpropInput,
 ];
 
 /**

@@ -8,6 +8,7 @@ import { installComparisonGradients } from './comparison-gradients.js';
 import { installWasmUnsortedSegmentSum } from './wasm-unsorted-segment-sum.js';
 import { installCpuUnsortedSegmentSum } from './cpu-unsorted-segment-sum.js';
 import { installReducingGradients } from './reducing-gradients.js';
+import { installWasmDepthwiseConvGradients } from './wasm-depthwise-conv-gradients.js';
 
 let installed = false;
 
@@ -19,4 +20,5 @@ export function installPatches(tf: typeof tfType): void {
   installWasmUnsortedSegmentSum(tf);
   installCpuUnsortedSegmentSum(tf);
   installReducingGradients(tf);
+  installWasmDepthwiseConvGradients(tf);
 }

@@ -172,3 +172,70 @@ describe('gradients of broadcasting ops reduce to the input shapes', () => {
     expect(Array.from(positive.dataSync())).toEqual([6, 3, 2, 30, 24, 20]);
   });
 });
+
+describe('depthwise convolution gradients on wasm', () => {
+  const cases: {
+    label: string;
+    x: [number, number, number, number];
+    filter: [number, number, number, number];
+    strides: number;
+    pad: 'valid' | 'same' | number;
+  }[] = [
+    {
+      label: "convSPE's 1D valid filter",
+      x: [3, 1, 12, 4],
+      filter: [1, 4, 4, 1],
+      strides: 1,
+      pad: 'valid',
+    },
+    {
+      label: '2D same, two filters per channel',
+      x: [2, 5, 4, 3],
+      filter: [3, 2, 3, 2],
+      strides: 1,
+      pad: 'same',
+    },
+    {
+      label: '2D stride 2, explicit padding',
+      x: [1, 7, 6, 2],
+      filter: [3, 3, 2, 1],
+      strides: 2,
+      pad: 1,
+    },
+  ];
+  for (const c of cases)
+    it(`${c.label}: dx and dfilter equal cpu's`, async () => {
+      const gradOn = async (backend: string) => {
+        await tf.setBackend(backend);
+        return tf.tidy(() => {
+          const x = tf.tensor(
+            randomArray(
+              c.x.reduce((a, b) => a * b),
+              11,
+            ),
+            c.x,
+          ) as tf.Tensor4D;
+          const f = tf.tensor(
+            randomArray(
+              c.filter.reduce((a, b) => a * b),
+              12,
+            ),
+            c.filter,
+          ) as tf.Tensor4D;
+          const conv = (a: tf.Tensor, k: tf.Tensor) =>
+            tf.depthwiseConv2d(a as tf.Tensor4D, k as tf.Tensor4D, c.strides, c.pad);
+          const y = conv(x, f);
+          const w = tf.tensor(randomArray(y.size, 13), y.shape);
+          return tf
+            .grads((a, k) => tf.sum(tf.mul(conv(a, k), w)))([x, f])
+            .map((g) => Array.from(g.dataSync()));
+        });
+      };
+      const expected = await gradOn('cpu');
+      const actual = await gradOn('wasm');
+      actual.forEach((g, i) =>
+        g.forEach((v, j) => expect(v, `gradient ${i} [${j}]`).toBeCloseTo(expected[i]![j]!, 4)),
+      );
+      await tf.setBackend('cpu');
+    });
+});
