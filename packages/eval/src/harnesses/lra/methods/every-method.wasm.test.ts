@@ -1,0 +1,3 @@
+import { sweepEveryLraMethod } from '../../../testing/lra-method-sweep.js';
+
+sweepEveryLraMethod('wasm');
