@@ -183,6 +183,8 @@ export function modulatedProductGradient(
   weights: tf.Tensor5D,
 ): ModulatedProductGradients {
   const s = modulatedProductShape(x, omega, weights);
+  if (s.chunks === 0)
+    return { dx: tf.zerosLike(x), dOmega: tf.zerosLike(omega), dWeights: tf.zerosLike(weights) };
   if (activeBackendHas(MODULATED_PRODUCT_GRAD_KERNEL)) {
     const [dx, dOmega, dWeights] = tf
       .engine()
@@ -193,8 +195,6 @@ export function modulatedProductGradient(
       dWeights: dWeights as tf.Tensor5D,
     };
   }
-  if (s.chunks === 0)
-    return { dx: tf.zerosLike(x), dOmega: tf.zerosLike(omega), dWeights: tf.zerosLike(weights) };
   return tf.tidy(() => {
     const sizes = chunkSizes(s);
     const columns = s.modulations * s.dim;
