@@ -42,6 +42,7 @@ export { GELU_GRAD_KERNEL, GELU_KERNEL, geluGradient } from './nn/gelu.js';
 export * from './nn/gather-last.js';
 export * from './nn/layer-norm.js';
 export * from './nn/modulated-product.js';
+export * from './nn/depthwise-conv-geometry.js';
 export * from './nn/cross-entropy.js';
 export * from './nn/rotary-kernel.js';
 export * from './models/transformer-layer.js';

@@ -12,19 +12,12 @@
  * - the input's gradient is the adjoint of the forward convolution: ConvTranspose of dy with the
  *   filter as `[C·M, 1, FH, FW]` (group C) and the forward's pads.
  */
-import { tf } from '@posenc/core';
+import { depthwiseConvGeometry, tf, type DepthwiseConvAttrs as ConvAttrs } from '@posenc/core';
 import { attr, type OnnxGraph } from '../onnx/model.js';
 import { int64Tensor as int64s, onnxNode as node } from '../onnx/nodes.js';
 import { runGraph, type AcceleratedKernel } from './kernel-context.js';
 
 type TensorInfo = tf.TensorInfo;
-
-interface ConvAttrs {
-  strides: [number, number] | number;
-  dilations: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
 
 const ones = (v: [number, number] | number | undefined) =>
   v === undefined || (Array.isArray(v) ? v.every((x) => x === 1) : v === 1);
@@ -36,15 +29,7 @@ function padsOf(
   a: ConvAttrs,
 ): { pads: number[]; out: [number, number] } | undefined {
   if (!ones(a.strides) || !ones(a.dilations)) return undefined;
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    a.strides,
-    a.dilations ?? 1,
-    a.pad,
-    a.dimRoundingMode,
-    true,
-  );
+  const info = depthwiseConvGeometry(tf, inputShape, filterShape, a);
   const p = info.padInfo;
   if ([p.top, p.left, p.bottom, p.right].some((v) => v < 0)) return undefined;
   return { pads: [p.top, p.left, p.bottom, p.right], out: [info.outHeight, info.outWidth] };

@@ -1,4 +1,10 @@
 import type * as tfType from '@tensorflow/tfjs';
+import {
+  depthwiseConvGeometry as geometry,
+  type DepthwiseConvAttrs as ConvAttrs,
+} from '../../nn/depthwise-conv-geometry.js';
+
+type Conv2DInfo = tfType.backend_util.Conv2DInfo;
 
 /**
  * tfjs-backend-wasm 4.22 has the depthwise convolution but neither of its gradients
@@ -11,32 +17,6 @@ interface WasmBackendLike {
   readSync(dataId: unknown): ArrayLike<number>;
   makeOutput(shape: number[], dtype: string): tfType.TensorInfo;
   typedArrayFromHeap(info: tfType.TensorInfo): Float32Array | Int32Array;
-}
-
-interface ConvAttrs {
-  strides: [number, number] | number;
-  dilations: [number, number] | number;
-  pad: 'valid' | 'same' | number | tfType.backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-
-type Conv2DInfo = tfType.backend_util.Conv2DInfo;
-
-function geometry(
-  tf: typeof tfType,
-  inputShape: number[],
-  filterShape: number[],
-  a: ConvAttrs,
-): Conv2DInfo {
-  return tf.backend_util.computeConv2DInfo(
-    inputShape as [number, number, number, number],
-    filterShape as [number, number, number, number],
-    a.strides,
-    a.dilations ?? 1,
-    a.pad,
-    a.dimRoundingMode,
-    true,
-  );
 }
 
 /**
@@ -70,42 +50,62 @@ function eachTap(
       }
 }
 
+/** Registers a gradient kernel on wasm that fills a zeroed output by visiting every tap. */
+function registerLoop(
+  tf: typeof tfType,
+  kernelName: string,
+  plan: (
+    inputs: Record<string, tfType.TensorInfo>,
+    attrs: ConvAttrs & { filterShape: number[]; inputShape: number[] },
+  ) => { info: Conv2DInfo; shape: number[]; operands: [tfType.TensorInfo, tfType.TensorInfo] },
+  accumulate: (
+    out: Float32Array | Int32Array,
+    a: ArrayLike<number>,
+    b: ArrayLike<number>,
+  ) => (xIndex: number, dyIndex: number, filterIndex: number) => void,
+): void {
+  if (tf.getKernel(kernelName, 'wasm') != null) return;
+  tf.registerKernel({
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const wasm = backend as unknown as WasmBackendLike;
+      const { info, shape, operands } = plan(
+        inputs as Record<string, tfType.TensorInfo>,
+        attrs as unknown as ConvAttrs & { filterShape: number[]; inputShape: number[] },
+      );
+      const out = wasm.makeOutput(shape, 'float32');
+      // Read after the allocation, which may grow (and so move) the heap.
+      const [a, b] = operands.map((t) => wasm.readSync(t.dataId));
+      const values = wasm.typedArrayFromHeap(out);
+      values.fill(0);
+      eachTap(info, accumulate(values, a!, b!));
+      return out;
+    },
+  });
+}
+
 export function installWasmDepthwiseConvGradients(tf: typeof tfType): void {
-  if (tf.getKernel('DepthwiseConv2dNativeBackpropFilter', 'wasm') == null)
-    tf.registerKernel({
-      kernelName: 'DepthwiseConv2dNativeBackpropFilter',
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, attrs, backend }) => {
-        const { x, dy } = inputs as { x: tfType.TensorInfo; dy: tfType.TensorInfo };
-        const a = attrs as unknown as ConvAttrs & { filterShape: number[] };
-        const wasm = backend as unknown as WasmBackendLike;
-        const info = geometry(tf, x.shape, a.filterShape, a);
-        const out = wasm.makeOutput(a.filterShape, 'float32');
-        const xs = wasm.readSync(x.dataId);
-        const dys = wasm.readSync(dy.dataId);
-        const dw = wasm.typedArrayFromHeap(out);
-        dw.fill(0);
-        // The filter index is c·M + m within a tap's row, the same as dy's channel.
-        eachTap(info, (xi, di, fi) => (dw[fi]! += xs[xi]! * dys[di]!));
-        return out;
-      },
-    });
-  if (tf.getKernel('DepthwiseConv2dNativeBackpropInput', 'wasm') == null)
-    tf.registerKernel({
-      kernelName: 'DepthwiseConv2dNativeBackpropInput',
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, attrs, backend }) => {
-        const { dy, filter } = inputs as { dy: tfType.TensorInfo; filter: tfType.TensorInfo };
-        const a = attrs as unknown as ConvAttrs & { inputShape: number[] };
-        const wasm = backend as unknown as WasmBackendLike;
-        const info = geometry(tf, a.inputShape, filter.shape, a);
-        const out = wasm.makeOutput(a.inputShape, 'float32');
-        const dys = wasm.readSync(dy.dataId);
-        const fs = wasm.readSync(filter.dataId);
-        const dx = wasm.typedArrayFromHeap(out);
-        dx.fill(0);
-        eachTap(info, (xi, di, fi) => (dx[xi]! += dys[di]! * fs[fi]!));
-        return out;
-      },
-    });
+  // dW[tap, c·M + m] += x · dy: the filter index within a tap's row is dy's channel.
+  registerLoop(
+    tf,
+    'DepthwiseConv2dNativeBackpropFilter',
+    ({ x, dy }, a) => ({
+      info: geometry(tf, x!.shape, a.filterShape, a),
+      shape: a.filterShape,
+      operands: [x!, dy!],
+    }),
+    (dw, xs, dys) => (xi, di, fi) => (dw[fi]! += xs[xi]! * dys[di]!),
+  );
+  // dx[n, i, j, c] += dy · filter over every output position and tap that reads it.
+  registerLoop(
+    tf,
+    'DepthwiseConv2dNativeBackpropInput',
+    ({ dy, filter }, a) => ({
+      info: geometry(tf, a.inputShape, filter!.shape, a),
+      shape: a.inputShape,
+      operands: [dy!, filter!],
+    }),
+    (dx, dys, fs) => (xi, di, fi) => (dx[xi]! += dys[di]! * fs[fi]!),
+  );
 }
