@@ -131,3 +131,25 @@ export async function expectKernelsSameAsCpu(
   });
   return { forward, gradient: (info.replacedCalls.get(kernels.gradient) ?? 0) - before };
 }
+
+/**
+ * The second half of every contract's test: with the gradient kernel excluded, the forward
+ * kernel alone, differentiated through core's composite gradient, still equals cpu; how many
+ * forward calls this package handled (the gradient kernel must handle none).
+ */
+export async function expectSameAsCpuWithoutGradientKernel(
+  kernels: { forward: string; gradient: string },
+  f: () => tf.Tensor | tf.Tensor[],
+  label: string,
+): Promise<number> {
+  const info = await registerKernelsBackend({
+    name: `posenc-kernels-no-${kernels.gradient}`,
+    exclude: [kernels.gradient],
+  });
+  const calls = await expectSameAsCpu(info, kernels.forward, f, label);
+  expect(
+    info.replacedCalls.get(kernels.gradient),
+    `${label}: ${kernels.gradient} calls`,
+  ).toBeUndefined();
+  return calls;
+}
