@@ -119,7 +119,7 @@ export function modulatedProductShape(
 }
 
 /** The chunks' lengths: C, …, C and the rest. */
-export function chunkSizes(s: ModulatedProductShape): number[] {
+function chunkSizes(s: ModulatedProductShape): number[] {
   return Array.from({ length: s.chunks }, (_, c) => Math.min(s.chunk, s.length - c * s.chunk));
 }
 

@@ -5,7 +5,7 @@
  * at a short length and, for linear attention, at one that cuts sineSPE's filter into chunks
  * (N = 700, B = 4: two chunks of 512, the second short, one table shared by the rows).
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { classCrossEntropy, createEncoding, initEngine, tf } from '@posenc/core';
 import { loadPlugins } from '../../../run/plugins.js';
 import { LraClassifier } from '../model/lra-classifier.js';
@@ -96,10 +96,14 @@ function relativeError(a: Float32Array, b: Float32Array, floor: number): number 
 
 describe('every LRA method: kernels engine against cpu', () => {
   let kernels = '';
-  it('the kernels engine starts', async () => {
+  // In beforeAll, not a test: every case needs it, also when run alone (-t).
+  beforeAll(async () => {
     await loadPlugins();
     await initEngine({ engine: 'kernels', log: null });
     kernels = tf.getBackend();
+  });
+
+  it('the kernels engine is active, not cpu', () => {
     expect(kernels).not.toBe('cpu');
   });
 
