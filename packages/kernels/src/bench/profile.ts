@@ -23,6 +23,15 @@ import { readNodeProfiles, type GraphProfile } from '../ort/node-profile.js';
 import { ISSUE_SIZES, WORKLOADS } from './workloads.js';
 import '../index.js';
 
+/**
+ * Steps run before the profiled ones, and left out. One is not enough: a session's first runs
+ * are slower than the rest (ONNX Runtime plans its memory pattern on them, and their
+ * intermediates land in fresh pages, which cost about 10 µs each on this virtual machine). On
+ * 2026-12-05 the attention workload's `[8,8,256,256]` node outputs took 24–29 ms each in the
+ * first two runs of its graphs against 0.6–1.8 ms later, a tenfold slower graph.
+ */
+const WARM_UP_STEPS = 5;
+
 interface KernelTotal {
   name: string;
   ms: number;
@@ -40,7 +49,8 @@ function findWorkload(workloadId: string) {
 
 /**
  * ONNX Runtime's node times in every graph `repeats` steps of the workload ran on the kernels
- * engine (after a warm-up step outside the profile), with how many runs each graph had a step.
+ * engine (after warm-up steps, profiled as well since profiling starts new sessions, and left
+ * out), with how many runs each graph had a step.
  */
 export async function profileNodes(
   workloadId: string,
@@ -54,10 +64,11 @@ export async function profileNodes(
   const run = await findWorkload(workloadId).setup(ISSUE_SIZES);
   const dir = mkdtempSync(join(tmpdir(), 'posenc-ort-profile-'));
   try {
-    await run.step(); // warm-up: operator caches, memory growth
     info.sessions.startProfiling(dir);
+    for (let w = 0; w < WARM_UP_STEPS; w++) await run.step();
     for (let r = 0; r < repeats; r++) await run.step();
-    return readNodeProfiles(info.sessions.stopProfiling()).map((p) => ({
+    const steps = { warmUpSteps: WARM_UP_STEPS, profiledSteps: repeats };
+    return readNodeProfiles(info.sessions.stopProfiling(), steps).map((p) => ({
       ...p,
       runsPerStep: p.runs / repeats,
     }));
@@ -74,7 +85,7 @@ export async function profileWorkload(
   const workload = findWorkload(workloadId);
   const run = await workload.setup(ISSUE_SIZES);
   try {
-    await run.step(); // warm-up: sessions, operator caches, memory growth
+    for (let w = 0; w < WARM_UP_STEPS; w++) await run.step(); // sessions, caches, memory
     const totals = new Map<string, KernelTotal>();
     let totalMs = 0;
     for (let r = 0; r < repeats; r++) {

@@ -64,6 +64,13 @@ describe('SessionCache profiling', () => {
       }
     }
 
+    // Warm-up steps are left out: graph-b ran 5 times over 1 warm-up and 4 profiled steps.
+    const warm = readNodeProfiles(sessions, { warmUpSteps: 1, profiledSteps: 4 });
+    expect(warm.map((p) => [p.key, p.runs])).toEqual([
+      ['graph-a', 2],
+      ['graph-b', 4],
+    ]);
+
     // After stopping, sessions are built unprofiled again: no new file.
     runTimes(cache, 'after', 1);
     cache.dispose();

@@ -55,8 +55,27 @@ function profileFile(prefix: string): string {
   return join(dir, files[0]!);
 }
 
-/** One graph's summary from its profile events. */
-export function summariseProfile(key: string, events: readonly TraceEvent[]): GraphProfile {
+/**
+ * Which steps of a profile are warm-up: a session's first runs are slower than the rest (ONNX
+ * Runtime plans its memory pattern on them, and their intermediates land in fresh pages), so a
+ * profile that starts with new sessions runs `warmUpSteps` steps first and leaves them out.
+ */
+export interface ProfiledSteps {
+  readonly warmUpSteps: number;
+  readonly profiledSteps: number;
+}
+
+const NO_WARM_UP: ProfiledSteps = { warmUpSteps: 0, profiledSteps: 1 };
+
+/**
+ * One graph's summary from its profile events, without its warm-up runs (a graph that runs r
+ * times a step ran r·warmUpSteps times in the warm-up).
+ */
+export function summariseProfile(
+  key: string,
+  events: readonly TraceEvent[],
+  steps: ProfiledSteps = NO_WARM_UP,
+): GraphProfile {
   const runs: number[] = [];
   const perNode = new Map<string, { op: string; times: number[] }>();
   // A node runs once per run, so its k-th event belongs to run k.
@@ -69,20 +88,34 @@ export function summariseProfile(key: string, events: readonly TraceEvent[]): Gr
     if (!entry) perNode.set(node, (entry = { op: e.args?.op_name ?? '?', times: [] }));
     entry.times.push(e.dur);
   }
+  const skipped = Math.round(
+    (runs.length * steps.warmUpSteps) / (steps.warmUpSteps + steps.profiledSteps),
+  );
+  const kept = runs.slice(skipped);
   return {
     key,
-    runs: runs.length,
-    medianRunUs: runs.length ? median(runs) : 0,
-    nodes: [...perNode].map(([node, { op, times }]) => ({ node, op, medianUs: median(times) })),
+    runs: kept.length,
+    medianRunUs: kept.length ? median(kept) : 0,
+    nodes: [...perNode].map(([node, { op, times }]) => ({
+      node,
+      op,
+      medianUs: median(times.slice(skipped)),
+    })),
   };
 }
 
-/** The profiles of the sessions `SessionCache.stopProfiling()` returned, graphs that ran only. */
-export function readNodeProfiles(sessions: readonly ProfiledSession[]): GraphProfile[] {
+/**
+ * The profiles of the sessions `SessionCache.stopProfiling()` returned, graphs that ran after
+ * the warm-up only.
+ */
+export function readNodeProfiles(
+  sessions: readonly ProfiledSession[],
+  steps: ProfiledSteps = NO_WARM_UP,
+): GraphProfile[] {
   return sessions
     .map(({ key, prefix }) => {
       const events = JSON.parse(readFileSync(profileFile(prefix), 'utf8')) as TraceEvent[];
-      return summariseProfile(key, events);
+      return summariseProfile(key, events, steps);
     })
     .filter((p) => p.runs > 0);
 }
