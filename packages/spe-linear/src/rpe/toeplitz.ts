@@ -51,7 +51,10 @@ class ToeplitzWeighting {
     for (let f = 0; f < size; f++) {
       const g = negated[f]!;
       if (g < f) continue;
-      const [zr, zi, wr, wi] = [re[f]!, im[f]!, re[g]!, im[g]!];
+      const zr = re[f]!;
+      const zi = im[f]!;
+      const wr = re[g]!;
+      const wi = im[g]!;
       re[f] = ar[f]! * wr - ai[f]! * wi;
       im[f] = ar[f]! * wi + ai[f]! * wr;
       if (g !== f) {
